@@ -1,0 +1,1 @@
+//! Safe DPDK layer: EAL, ports, rte_flow (sync and template/async).

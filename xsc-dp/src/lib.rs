@@ -1,0 +1,12 @@
+//! xsc-dp: offload Open vSwitch megaflows to rte_flow hardware rules.
+//!
+//! The data flow runs one way (see `ARCHITECTURE.md`):
+//! OVS text or netlink → [`odp`] (typed megaflows) → translate → [`rte`]
+//! (the exact `rte_flow` structs) → [`dpdk`] (real ports) or the software NIC.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+/// The raw DPDK bindings this crate is built on.
+pub use xsc_sys as ffi;
+
+pub mod dpdk;
+pub mod rte;

@@ -1,0 +1,1 @@
+//! Owned rte_flow rules: the exact C arrays DPDK receives.
