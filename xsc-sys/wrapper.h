@@ -10,5 +10,8 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
+#include <rte_ring.h>
+#include <rte_eth_ring.h>
 
 #include "shim.h"
+#include "consts.h"

@@ -1,1 +1,10 @@
-//! Owned rte_flow rules: the exact C arrays DPDK receives.
+//! rte_flow rules as DPDK receives them.
+//!
+//! [`RteRule`] owns the `rte_flow_attr`, the END-terminated
+//! `rte_flow_item[]`/`rte_flow_action[]` arrays and every spec, mask, last
+//! and conf byte they point to. The DPDK port and the software eswitch both
+//! consume exactly these bytes.
+
+mod rule;
+
+pub use rule::{ArenaRef, Direction, RteRule};

@@ -1,0 +1,240 @@
+//! rte_flow's synchronous API: validate, create, destroy, query, flush.
+
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::error::{DpdkError, FlowError};
+use super::port::{Port, PortShared};
+use super::LIVE;
+use crate::ffi;
+use crate::rte::RteRule;
+
+/// Packet and byte counts of a rule's `COUNT` action
+/// (`struct rte_flow_query_count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Packets that hit the rule.
+    pub packets: u64,
+    /// Bytes of those packets.
+    pub bytes: u64,
+}
+
+/// One rule created with `rte_flow_create`, owned: dropping it calls
+/// `rte_flow_destroy` (errors on drop are ignored; call
+/// [`destroy`](Self::destroy) to see them). It keeps its port open.
+pub struct Flow {
+    port: Arc<PortShared>,
+    raw: NonNull<ffi::rte_flow>,
+    /// The port's flush generation at creation: a flush since then already
+    /// destroyed the rule.
+    generation: u64,
+    destroyed: bool,
+}
+
+// Safety: an rte_flow handle may be destroyed or queried from any thread;
+// ethdev serialises the calls per port (or the driver is thread-safe).
+unsafe impl Send for Flow {}
+// Safety: as above; &Flow only allows query, which ethdev serialises.
+unsafe impl Sync for Flow {}
+
+pub(crate) fn check_sealed(rule: &RteRule) -> Result<(), DpdkError> {
+    if rule.is_sealed() {
+        Ok(())
+    } else {
+        Err(DpdkError::InvalidArgument {
+            what: "rte_flow rule must be sealed before use".into(),
+        })
+    }
+}
+
+impl Port {
+    /// Asks the driver whether it would accept `rule` (`rte_flow_validate`).
+    pub fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
+        check_sealed(rule)?;
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: a sealed RteRule holds END-terminated arrays whose pointers
+        // point into its own buffers, alive for the call.
+        let rc = unsafe {
+            ffi::rte_flow_validate(
+                self.id(),
+                rule.attr(),
+                rule.pattern().as_ptr(),
+                rule.actions().as_ptr(),
+                &mut err,
+            )
+        };
+        if rc != 0 {
+            return Err(FlowError::decode(
+                "rte_flow_validate",
+                self.id(),
+                rc,
+                &err,
+                rule.pattern(),
+                rule.actions(),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Installs `rule` (`rte_flow_create`). DPDK copies what it needs; the
+    /// rule may be reused as soon as this returns.
+    pub fn create(&self, rule: &RteRule) -> Result<Flow, DpdkError> {
+        check_sealed(rule)?;
+        let generation = self.shared.flow_generation.read();
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: as in validate.
+        let raw = unsafe {
+            ffi::rte_flow_create(
+                self.id(),
+                rule.attr(),
+                rule.pattern().as_ptr(),
+                rule.actions().as_ptr(),
+                &mut err,
+            )
+        };
+        let Some(raw) = NonNull::new(raw) else {
+            return Err(FlowError::decode(
+                "rte_flow_create",
+                self.id(),
+                -1,
+                &err,
+                rule.pattern(),
+                rule.actions(),
+            )
+            .into());
+        };
+        LIVE.flows.fetch_add(1, Ordering::Relaxed);
+        Ok(Flow {
+            port: self.shared.clone(),
+            raw,
+            generation: *generation,
+            destroyed: false,
+        })
+    }
+
+    /// Destroys every rule on the port (`rte_flow_flush`), including ones
+    /// other code made. [`Flow`] handles made before become inert: dropping
+    /// them does nothing and querying them is an error.
+    pub fn flush(&self) -> Result<(), DpdkError> {
+        let mut generation = self.shared.flow_generation.write();
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: err is a valid out-pointer; no flow handle can be used
+        // concurrently (we hold the generation lock exclusively).
+        let rc = unsafe { ffi::rte_flow_flush(self.id(), &mut err) };
+        // Even a failed flush may have destroyed some rules: handles made
+        // before it must not touch them again.
+        *generation += 1;
+        if rc != 0 {
+            return Err(FlowError::decode("rte_flow_flush", self.id(), rc, &err, &[], &[]).into());
+        }
+        Ok(())
+    }
+}
+
+impl Flow {
+    /// The port the rule is on.
+    pub fn port_id(&self) -> u16 {
+        self.port.id
+    }
+
+    /// Reads the rule's `COUNT` action (`rte_flow_query`), resetting the
+    /// hardware counter afterwards when `reset` is set. The rule must have
+    /// been created with a COUNT action without a shared id.
+    pub fn query_count(&self, reset: bool) -> Result<Counters, DpdkError> {
+        let generation = self.port.flow_generation.read();
+        if *generation != self.generation || self.destroyed {
+            return Err(self.flushed_error("rte_flow_query"));
+        }
+        let action = [
+            ffi::rte_flow_action {
+                type_: ffi::RTE_FLOW_ACTION_TYPE_COUNT,
+                conf: std::ptr::null(),
+            },
+            ffi::rte_flow_action {
+                type_: ffi::RTE_FLOW_ACTION_TYPE_END,
+                conf: std::ptr::null(),
+            },
+        ];
+        let mut data = ffi::rte_flow_query_count::default();
+        data.set_reset(u32::from(reset));
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: the flow is alive (not destroyed, no flush since creation,
+        // which the held read lock keeps true); action and data are valid
+        // for the call.
+        let rc = unsafe {
+            ffi::rte_flow_query(
+                self.port.id,
+                self.raw.as_ptr(),
+                action.as_ptr(),
+                (&mut data as *mut ffi::rte_flow_query_count).cast(),
+                &mut err,
+            )
+        };
+        if rc != 0 {
+            return Err(
+                FlowError::decode("rte_flow_query", self.port.id, rc, &err, &[], &action).into(),
+            );
+        }
+        Ok(Counters {
+            packets: if data.hits_set() != 0 { data.hits } else { 0 },
+            bytes: if data.bytes_set() != 0 { data.bytes } else { 0 },
+        })
+    }
+
+    /// Removes the rule (`rte_flow_destroy`) and reports the driver's answer.
+    pub fn destroy(mut self) -> Result<(), DpdkError> {
+        self.destroy_raw()
+    }
+
+    /// Destroys the rule once; later calls (from Drop) do nothing.
+    fn destroy_raw(&mut self) -> Result<(), DpdkError> {
+        if std::mem::replace(&mut self.destroyed, true) {
+            return Ok(());
+        }
+        LIVE.flows.fetch_sub(1, Ordering::Relaxed);
+        let generation = self.port.flow_generation.read();
+        if *generation != self.generation {
+            // Already destroyed by a flush.
+            return Ok(());
+        }
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: the rule is alive (generation unchanged under the lock) and
+        // this is its only destruction.
+        let rc = unsafe { ffi::rte_flow_destroy(self.port.id, self.raw.as_ptr(), &mut err) };
+        if rc != 0 {
+            return Err(
+                FlowError::decode("rte_flow_destroy", self.port.id, rc, &err, &[], &[]).into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn flushed_error(&self, op: &'static str) -> DpdkError {
+        DpdkError::Flow(FlowError {
+            op,
+            port: self.port.id,
+            errno: libc::ENOENT,
+            cause: super::error::FlowErrorCause::Handle,
+            index: None,
+            message: "the rule was removed by rte_flow_flush".into(),
+        })
+    }
+}
+
+impl Drop for Flow {
+    fn drop(&mut self) {
+        let _ = self.destroy_raw();
+    }
+}
+
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flow")
+            .field("port", &self.port.id)
+            .field("handle", &self.raw)
+            .finish()
+    }
+}

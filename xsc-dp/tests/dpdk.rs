@@ -1,0 +1,411 @@
+//! Tests against real DPDK (tier 2 of ARCHITECTURE.md): EAL without
+//! hugepages, software PMDs hot-plugged per test (`net_null`, `net_ring`,
+//! `net_tap`).
+//!
+//! EAL initialises once per process, so every test in this binary shares one
+//! `Eal` through [`dpdk`], which also serialises the tests: DPDK's port table
+//! and the live-handle counters are process-wide.
+
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use xsc_dp::dpdk::{
+    live_handles, DpdkError, Eal, FlowErrorCause, FlowQueuesConfig, LiveHandles, Port, PortConfig,
+    NO_HUGE_ARGS,
+};
+use xsc_dp::ffi;
+use xsc_dp::rte::{Direction, RteRule};
+
+struct Fixture {
+    eal: Eal,
+    serial: u32,
+}
+
+impl Fixture {
+    /// A fresh device name, so that no two tests probe the same vdev.
+    fn name(&mut self, driver: &str) -> String {
+        self.serial += 1;
+        format!("{driver}{}", self.serial)
+    }
+}
+
+fn dpdk() -> MutexGuard<'static, Fixture> {
+    static FIXTURE: OnceLock<Mutex<Fixture>> = OnceLock::new();
+    let fixture = FIXTURE.get_or_init(|| {
+        let eal = Eal::init(NO_HUGE_ARGS)
+            .unwrap_or_else(|e| panic!("EAL must start without hugepages: {e}"));
+        Mutex::new(Fixture { eal, serial: 0 })
+    });
+    // A failed test poisons the mutex; the fixture itself stays usable.
+    fixture.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Handles held by the fixture itself: the EAL.
+fn baseline() -> LiveHandles {
+    LiveHandles {
+        eal: 1,
+        ..Default::default()
+    }
+}
+
+fn u32_be(addr: [u8; 4]) -> u32 {
+    u32::from_ne_bytes(addr)
+}
+
+/// eth / ipv4 dst 10.0.0.0/8 / tcp dst 80 → DROP, or udp → QUEUE 0.
+fn tap_rule(l4: ffi::rte_flow_item_type, action: ffi::rte_flow_action_type) -> RteRule {
+    let mut rule = RteRule::new();
+    rule.set_attr(0, 0, Direction::Ingress);
+    rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
+    let mut spec = ffi::rte_flow_item_ipv4::default();
+    let mut mask = ffi::rte_flow_item_ipv4::default();
+    spec.hdr.dst_addr = u32_be([10, 0, 0, 0]);
+    mask.hdr.dst_addr = u32_be([255, 0, 0, 0]);
+    rule.push_item(ffi::RTE_FLOW_ITEM_TYPE_IPV4, Some(&spec), Some(&mask), None);
+    if l4 == ffi::RTE_FLOW_ITEM_TYPE_TCP {
+        let mut spec = ffi::rte_flow_item_tcp::default();
+        let mut mask = ffi::rte_flow_item_tcp::default();
+        spec.hdr.dst_port = 80u16.to_be();
+        mask.hdr.dst_port = u16::MAX;
+        rule.push_item(l4, Some(&spec), Some(&mask), None);
+    } else {
+        let mut spec = ffi::rte_flow_item_udp::default();
+        let mut mask = ffi::rte_flow_item_udp::default();
+        spec.hdr.dst_port = 4789u16.to_be();
+        mask.hdr.dst_port = u16::MAX;
+        rule.push_item(l4, Some(&spec), Some(&mask), None);
+    }
+    if action == ffi::RTE_FLOW_ACTION_TYPE_QUEUE {
+        rule.push_action(action, Some(&ffi::rte_flow_action_queue { index: 0 }));
+    } else {
+        rule.push_action::<()>(action, None);
+    }
+    rule.seal();
+    rule
+}
+
+/// A transfer rule as the offload produces them: group 1, TAG match, COUNT,
+/// JUMP. No software PMD implements it.
+fn offload_rule() -> RteRule {
+    let mut rule = RteRule::new();
+    rule.set_attr(1, 0, Direction::Transfer);
+    let tag = ffi::rte_flow_item_tag {
+        data: 0x21,
+        index: 0,
+    };
+    let tag_mask = ffi::rte_flow_item_tag {
+        data: 0x3f,
+        index: 0xff,
+    };
+    rule.push_item(
+        ffi::RTE_FLOW_ITEM_TYPE_TAG,
+        Some(&tag),
+        Some(&tag_mask),
+        None,
+    );
+    rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
+    rule.push_action(
+        ffi::RTE_FLOW_ACTION_TYPE_COUNT,
+        Some(&ffi::rte_flow_action_count { id: 0 }),
+    );
+    rule.push_action(
+        ffi::RTE_FLOW_ACTION_TYPE_JUMP,
+        Some(&ffi::rte_flow_action_jump { group: 2 }),
+    );
+    rule.seal();
+    rule
+}
+
+/// Prints past the test harness's output capture, so that a skipped check
+/// is seen in every run, not only in failing ones.
+fn loud(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** {msg} ***\n");
+}
+
+/// Whether this machine can create tap devices; prints why not.
+fn tap_available() -> bool {
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        loud("SKIPPED: net_tap needs /dev/net/tun, which this machine lacks");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn a_second_eal_init_is_a_typed_error() {
+    let _fx = dpdk();
+    assert!(Eal::was_initialized());
+    match Eal::init(NO_HUGE_ARGS) {
+        Err(DpdkError::EalAlreadyInitialized) => {}
+        other => panic!("expected EalAlreadyInitialized, got {other:?}"),
+    }
+}
+
+#[test]
+fn null_port_lifecycle_and_info() {
+    let mut fx = dpdk();
+    let before = live_handles();
+    assert_eq!(before, baseline());
+    let name = fx.name("net_null");
+    {
+        let mut port = Port::probe(&fx.eal, &name).expect("probe net_null");
+        let info = port.info().expect("info");
+        assert_eq!(info.driver, "net_null");
+        assert_eq!(info.name, name);
+        assert!(info.max_rx_queues >= 1 && info.max_tx_queues >= 1);
+        assert!(!info.is_representor());
+        assert!(!port.is_configured());
+        port.configure(&fx.eal, &PortConfig::default())
+            .expect("configure");
+        port.start().expect("start");
+        assert!(port.is_started());
+        // Configuring a started port is refused before DPDK is asked.
+        assert!(matches!(
+            port.configure(&fx.eal, &PortConfig::default()),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+        port.stop().expect("stop");
+        port.start().expect("restart");
+        // Owning the same port twice is refused: it would be closed twice.
+        assert!(matches!(
+            Port::by_id(&fx.eal, port.id()),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+        let live = live_handles();
+        assert_eq!((live.ports, live.mempools), (1, 1));
+    }
+    // Dropping the port stopped and closed it, and removed the device.
+    assert_eq!(live_handles(), before);
+    assert!(matches!(
+        Port::by_name(&fx.eal, &name),
+        Err(DpdkError::NoSuchPort { .. })
+    ));
+}
+
+#[test]
+fn ring_port_lifecycle() {
+    let mut fx = dpdk();
+    let name = fx.name("net_ring");
+    let mut port = Port::probe(&fx.eal, &name).expect("probe net_ring");
+    let info = port.info().expect("info");
+    assert_eq!(info.driver, "net_ring");
+    port.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    port.start().expect("start");
+    port.stop().expect("stop");
+    drop(port);
+    assert_eq!(live_handles(), baseline());
+}
+
+#[test]
+fn ring_pair_carries_packets_intact() {
+    let mut fx = dpdk();
+    let name = fx.name("xsc_pair");
+    let (mut a, mut b) = Port::ring_pair(&fx.eal, &name).expect("ring pair");
+    for p in [&mut a, &mut b] {
+        p.configure(&fx.eal, &PortConfig::default())
+            .expect("configure");
+        p.start().expect("start");
+    }
+    // A TCP SYN from 10.16.0.14 to 10.16.0.18:80, and a 1400-byte frame.
+    let syn: Vec<u8> = [
+        &[
+            0x00, 0x00, 0x00, 0xce, 0xcf, 0xb9, 0x00, 0x00, 0x00, 0x9d, 0xfb, 0x1a, 0x08, 0x00,
+        ][..],
+        &[
+            0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 16, 0, 14,
+            10, 16, 0, 18,
+        ],
+        &[
+            0x0d, 0x81, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+        ],
+    ]
+    .concat();
+    let big: Vec<u8> = (0..1400u32).map(|i| (i * 7 + 3) as u8).collect();
+    let pool = a.mempool().expect("pool after configure");
+    let mut out = vec![
+        pool.alloc_with(&syn).unwrap(),
+        pool.alloc_with(&big).unwrap(),
+    ];
+    assert_eq!(live_handles().mbufs, 2);
+    let sent = a.tx_burst(0, &mut out);
+    assert_eq!(sent, 2);
+    assert!(out.is_empty());
+    assert_eq!(live_handles().mbufs, 0, "sent mbufs belong to the driver");
+    // Nothing loops back to the sender.
+    assert!(a.rx_burst(0, 8).is_empty());
+    let got = b.rx_burst(0, 8);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].to_vec(), syn);
+    assert_eq!(got[1].to_vec(), big);
+    assert_eq!(got[1].len(), 1400);
+    // And back the other way.
+    let mut back = got;
+    assert_eq!(b.tx_burst(0, &mut back), 2);
+    let echoed = a.rx_burst(0, 8);
+    assert_eq!(
+        echoed.iter().map(|m| m.to_vec()).collect::<Vec<_>>(),
+        vec![syn, big]
+    );
+    drop(echoed);
+    drop((a, b, pool));
+    assert_eq!(live_handles(), baseline());
+}
+
+#[test]
+fn null_port_refuses_rte_flow_with_a_typed_error_and_leaks_nothing() {
+    let mut fx = dpdk();
+    let name = fx.name("net_null");
+    let mut port = Port::probe(&fx.eal, &name).expect("probe net_null");
+    port.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    port.start().expect("start");
+    let rule = offload_rule();
+    let e = port.validate(&rule).expect_err("net_null has no flow ops");
+    assert!(e.is_unsupported(), "{e}");
+    match &e {
+        DpdkError::Flow(f) => {
+            assert_eq!(f.op, "rte_flow_validate");
+            assert_eq!(f.port, port.id());
+            assert!(f.errno == libc::ENOSYS || f.errno == libc::ENOTSUP, "{f}");
+        }
+        other => panic!("expected a flow error, got {other:?}"),
+    }
+    let before = live_handles();
+    for _ in 0..100 {
+        let e = port
+            .create(&rule)
+            .expect_err("net_null cannot create rules");
+        assert!(e.is_unsupported(), "{e}");
+    }
+    assert_eq!(live_handles(), before, "failed creates leave no handle");
+    assert!(port.flush().expect_err("no flush either").is_unsupported());
+    // An unsealed rule never reaches DPDK.
+    let mut unsealed = offload_rule();
+    unsealed.push_action(
+        ffi::RTE_FLOW_ACTION_TYPE_MARK,
+        Some(&ffi::rte_flow_action_mark { id: 1 }),
+    );
+    assert!(matches!(
+        port.validate(&unsealed),
+        Err(DpdkError::InvalidArgument { .. })
+    ));
+    drop(port);
+    assert_eq!(live_handles(), baseline());
+}
+
+#[test]
+fn async_flow_api_is_refused_on_a_port_without_it() {
+    let mut fx = dpdk();
+    for driver in ["net_null", "net_ring"] {
+        let name = fx.name(driver);
+        let mut port = Port::probe(&fx.eal, &name).expect("probe");
+        port.configure(&fx.eal, &PortConfig::default())
+            .expect("configure");
+        let info = port
+            .flow_info()
+            .expect_err("no template API on software PMDs");
+        assert!(info.is_unsupported(), "{info}");
+        let e = port
+            .configure_flow_queues(FlowQueuesConfig::default())
+            .expect_err("gate must refuse");
+        match &e {
+            DpdkError::Flow(f) => {
+                assert_eq!(f.op, "rte_flow_info_get");
+                assert!(f.is_unsupported());
+            }
+            other => panic!("expected a flow error, got {other:?}"),
+        }
+        // The port still works for the sync API's answers and closes cleanly.
+        port.start().expect("start after refused async configure");
+        drop(port);
+        assert_eq!(live_handles(), baseline());
+    }
+}
+
+#[test]
+fn tap_validates_eth_ipv4_tcp_udp_with_drop_and_queue() {
+    let mut fx = dpdk();
+    if !tap_available() {
+        return;
+    }
+    let name = fx.name("net_tap");
+    let iface = format!("xsctap{}", std::process::id() % 10000);
+    let mut port = match Port::probe(&fx.eal, &format!("{name},iface={iface}")) {
+        Ok(p) => p,
+        Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
+            loud(&format!("SKIPPED: net_tap needs CAP_NET_ADMIN ({e})"));
+            return;
+        }
+        Err(e) => panic!("probe net_tap: {e}"),
+    };
+    assert_eq!(port.info().unwrap().driver, "net_tap");
+    port.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    port.start().expect("start");
+    let drop_tcp = tap_rule(ffi::RTE_FLOW_ITEM_TYPE_TCP, ffi::RTE_FLOW_ACTION_TYPE_DROP);
+    let queue_udp = tap_rule(ffi::RTE_FLOW_ITEM_TYPE_UDP, ffi::RTE_FLOW_ACTION_TYPE_QUEUE);
+    port.validate(&drop_tcp)
+        .unwrap_or_else(|e| panic!("tap must accept eth/ipv4/tcp → drop: {e}"));
+    port.validate(&queue_udp)
+        .unwrap_or_else(|e| panic!("tap must accept eth/ipv4/udp → queue: {e}"));
+
+    // What tap cannot do is refused with the item or action named.
+    let e = port
+        .validate(&offload_rule())
+        .expect_err("tap has no TAG/JUMP in transfer");
+    let DpdkError::Flow(f) = &e else {
+        panic!("expected a flow error, got {e:?}")
+    };
+    assert_ne!(f.cause, FlowErrorCause::None, "{f}");
+
+    // Creating needs the kernel's TC flower and BPF support. Run it where
+    // the kernel allows; say so loudly where it does not.
+    let before = live_handles();
+    match port.create(&drop_tcp) {
+        Ok(flow) => {
+            assert_eq!(live_handles().flows, before.flows + 1);
+            assert_eq!(flow.port_id(), port.id());
+            flow.destroy().expect("destroy");
+        }
+        Err(e) => loud(&format!(
+            "NOTE: tap validated the rule but the kernel refused to install it: {e}"
+        )),
+    }
+    assert_eq!(live_handles(), before);
+    drop(port);
+    assert_eq!(live_handles(), baseline());
+}
+
+#[test]
+fn flow_handles_made_before_a_flush_are_inert() {
+    let mut fx = dpdk();
+    if !tap_available() {
+        return;
+    }
+    let name = fx.name("net_tap");
+    let iface = format!("xscfl{}", std::process::id() % 10000);
+    let Ok(mut port) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
+        loud("SKIPPED: net_tap could not be created here");
+        return;
+    };
+    port.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    port.start().expect("start");
+    let Ok(flow) = port.create(&tap_rule(
+        ffi::RTE_FLOW_ITEM_TYPE_TCP,
+        ffi::RTE_FLOW_ACTION_TYPE_DROP,
+    )) else {
+        loud("SKIPPED: the kernel refuses tap flow rules here (no TC flower); flush-vs-handle not testable");
+        return;
+    };
+    port.flush().expect("flush");
+    let e = flow
+        .query_count(false)
+        .expect_err("a flushed rule cannot be queried");
+    assert_eq!(e.errno(), Some(libc::ENOENT));
+    // Dropping it must not destroy (freed) memory again.
+    drop(flow);
+    drop(port);
+    assert_eq!(live_handles(), baseline());
+}
