@@ -300,6 +300,9 @@ impl FlowQueues {
             .iter()
             .map(|t| t.inner.raw.as_ptr().cast())
             .collect();
+        // DPDK 23.11 added fields (specialize, insertion type, hash function)
+        // whose zero value is the default.
+        #[allow(clippy::needless_update)]
         let table_attr = ffi::rte_flow_template_table_attr {
             flow_attr: *attr,
             nb_flows: rules,
