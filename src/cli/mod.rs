@@ -1,22 +1,35 @@
 //! Subcommand dispatch for `xsc-offload`.
 use std::process::ExitCode;
 
+mod ports;
+
 const USAGE: &str = "usage: xsc-offload <command> [options]
 
 commands:
+  ports        start DPDK and report each port's rte_flow capabilities
   help         this text
+
+`xsc-offload <command> --help` describes each command.
 ";
 
 /// Runs one subcommand given the arguments after the program name.
 pub fn run(args: &[String]) -> ExitCode {
+    let rest = args.get(1..).unwrap_or(&[]);
     match args.first().map(String::as_str) {
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("ports") => ports::run(rest),
         Some(other) => {
             eprintln!("xsc-offload: unknown command '{other}'\n\n{USAGE}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints a usage error for `command` and returns exit status 2.
+pub(crate) fn usage_error(command: &str, what: &str, help: &str) -> ExitCode {
+    eprintln!("xsc-offload {command}: {what}\n\n{help}");
+    ExitCode::from(2)
 }

@@ -25,7 +25,7 @@ pub use eal::{Eal, NO_HUGE_ARGS};
 pub use error::{errno_name, DpdkError, FlowError, FlowErrorCause};
 pub use flow::{Counters, Flow};
 pub use mbuf::{Mbuf, Mempool};
-pub use port::{Port, PortConfig, PortInfo, SwitchInfo};
+pub use port::{port_ids, Port, PortConfig, PortInfo, SwitchInfo};
 pub use template::{
     ActionsTemplate, AsyncFlow, FlowPortInfo, FlowQueue, FlowQueues, FlowQueuesConfig, OpResult,
     PatternTemplate, TemplateTable,

@@ -465,6 +465,15 @@ impl Port {
     }
 }
 
+/// The ids of every ethdev port DPDK knows (`rte_eth_dev_is_valid_port`),
+/// owned by a [`Port`] or not.
+pub fn port_ids() -> Vec<u16> {
+    (0..ffi::RTE_MAX_ETHPORTS as u16)
+        // Safety: plain value argument.
+        .filter(|&id| unsafe { ffi::rte_eth_dev_is_valid_port(id) } != 0)
+        .collect()
+}
+
 /// `rte_eth_dev_info_get` into an owned struct.
 pub(crate) fn dev_info(id: u16) -> Result<ffi::rte_eth_dev_info, DpdkError> {
     let mut raw = ffi::rte_eth_dev_info::default();

@@ -1,0 +1,108 @@
+//! `xsc-offload ports`: start EAL and report every DPDK port and what its
+//! driver offers for rte_flow — the first thing to run on a new NIC.
+
+use std::process::ExitCode;
+
+use xsc_dp::dpdk::{port_ids, Eal, Port, PortConfig, NO_HUGE_ARGS};
+
+const HELP: &str = "usage: xsc-offload ports [--eal \"EAL ARGS\"]
+
+Starts DPDK's EAL with the given arguments (default: no hugepages, no PCI,
+one net_null port) and prints, for every port: name, driver, queues,
+representor and E-Switch domain, and whether the driver has the rte_flow
+sync API and the template/async API.
+
+example: xsc-offload ports --eal \"-a 0000:b3:00.0,representor=vf[0-9]\"
+";
+
+/// Runs `ports` with the arguments after the subcommand.
+pub fn run(args: &[String]) -> ExitCode {
+    let mut eal_args: Vec<String> = NO_HUGE_ARGS.iter().map(|s| s.to_string()).collect();
+    eal_args.push("--vdev=net_null0".into());
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "--eal" => match it.next() {
+                Some(v) => {
+                    eal_args = std::iter::once("xsc-offload".to_string())
+                        .chain(v.split_whitespace().map(str::to_string))
+                        .collect()
+                }
+                None => return super::usage_error("ports", "--eal needs a value", HELP),
+            },
+            other => {
+                return super::usage_error("ports", &format!("unknown argument '{other}'"), HELP)
+            }
+        }
+    }
+    let eal = match Eal::init(&eal_args) {
+        Ok(eal) => eal,
+        Err(e) => {
+            eprintln!("xsc-offload ports: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ids = port_ids();
+    if ids.is_empty() {
+        println!("no DPDK ports (check the -a/--vdev arguments and the PMD plugin directory)");
+    }
+    for id in ids {
+        match report(&eal, id) {
+            Ok(text) => print!("{text}"),
+            Err(e) => println!("port {id}: {e}"),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn report(eal: &Eal, id: u16) -> Result<String, xsc_dp::dpdk::DpdkError> {
+    use std::fmt::Write;
+    let mut port = Port::by_id(eal, id)?;
+    let info = port.info()?;
+    let mut out = String::new();
+    let _ = writeln!(out, "port {id}: {} (driver {})", info.name, info.driver);
+    let _ = writeln!(
+        out,
+        "  queues: rx {} tx {}",
+        info.max_rx_queues, info.max_tx_queues
+    );
+    let _ = writeln!(
+        out,
+        "  representor: {}",
+        if info.is_representor() { "yes" } else { "no" }
+    );
+    if let Some(sw) = &info.switch_domain {
+        let _ = writeln!(
+            out,
+            "  e-switch: {} domain {} port {}",
+            sw.name, sw.domain_id, sw.port_id
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  rte_flow ops thread-safe: {}",
+        if info.flow_ops_thread_safe() {
+            "yes"
+        } else {
+            "no (ethdev serialises them)"
+        }
+    );
+    port.configure(eal, &PortConfig::default())?;
+    match port.flow_info() {
+        Ok(fi) => {
+            let _ = writeln!(
+                out,
+                "  template/async API: yes (queues {}, queue size {}, counters {}, conntrack objects {})",
+                fi.max_queues, fi.max_queue_size, fi.max_counters, fi.max_conn_tracks
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  template/async API: no ({e})");
+        }
+    }
+    Ok(out)
+}
