@@ -32,6 +32,7 @@ fn main() {
     for var in [
         "XSC_DPDK_INCLUDE_DIR",
         "XSC_DPDK_LIB_DIR",
+        "XSC_DPDK_CFLAGS",
         "PKG_CONFIG",
         "PKG_CONFIG_PATH",
         "PKG_CONFIG_LIBDIR",
@@ -142,6 +143,16 @@ fn from_dirs(include: PathBuf, lib: Option<PathBuf>, statik: bool) -> Result<Dpd
         .map(|d| format!("-I{}", d.display()))
         .collect();
     cflags.extend(["-include".to_owned(), "rte_config.h".to_owned()]);
+    // DPDK's headers use SSE4.2 intrinsics on x86; pkg-config would have
+    // said which -march DPDK was built with. Without it, take DPDK's own
+    // generic x86 baseline (corei7), or what XSC_DPDK_CFLAGS says.
+    match env::var("XSC_DPDK_CFLAGS") {
+        Ok(extra) => cflags.extend(extra.split_whitespace().map(str::to_owned)),
+        Err(_) if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") => {
+            cflags.push("-march=corei7".to_owned())
+        }
+        Err(_) => {}
+    }
     if let Some(lib) = &lib {
         println!("cargo:rustc-link-search=native={}", lib.display());
         if statik {

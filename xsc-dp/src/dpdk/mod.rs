@@ -12,6 +12,8 @@
 //! [`live_handles`] counts the handles alive in the process, so tests can
 //! prove that error paths leak nothing.
 
+#![deny(missing_docs)]
+
 mod eal;
 mod error;
 mod flow;
