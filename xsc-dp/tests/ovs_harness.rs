@@ -185,12 +185,17 @@ fn missing_ovs_skips_loudly_without_ci_and_fails_with_ci() {
         );
     }
 
-    // The same through the entry point tests call (its banner is expected).
-    let me =
-        "missing_ovs_skips_loudly_without_ci_and_fails_with_ci (deliberate skip, part of the test)";
-    assert!(OvsSandbox::start_or_skip_with(me, empty_install(), None).is_none());
+    // The same through the entry point tests call: a banner, or a panic.
+    let mut banner = Vec::new();
+    assert!(OvsSandbox::start_or_skip_with("t", empty_install(), None, &mut banner).is_none());
+    let banner = String::from_utf8(banner).unwrap();
+    assert!(
+        banner.starts_with("=====") && banner.contains("SKIPPED t: "),
+        "{banner}"
+    );
     let in_ci = std::panic::catch_unwind(|| {
-        OvsSandbox::start_or_skip_with("t", empty_install(), Some(OsStr::new("true")))
+        let mut banner = Vec::new();
+        OvsSandbox::start_or_skip_with("t", empty_install(), Some(OsStr::new("true")), &mut banner)
     });
     assert!(
         in_ci.is_err(),
@@ -541,6 +546,37 @@ fn hexes(frames: &[Vec<u8>]) -> String {
         .map(|f| to_hex(f))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[test]
+fn flow_string_receive_wait_purge_and_flush() -> Result<(), HarnessError> {
+    let Some(mut ovs) = OvsSandbox::start_or_skip("flow_string_receive_wait_purge_and_flush")
+    else {
+        return Ok(());
+    };
+    kube_ovn::setup(&mut ovs)?;
+    // An ODP flow instead of bytes: OVS composes the ARP request itself.
+    ovs.receive_text(
+        "p1",
+        "in_port(1),eth(src=00:00:00:9d:fb:1a,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0806),\
+         arp(sip=10.16.0.14,tip=10.16.0.18,op=1,sha=00:00:00:9d:fb:1a,tha=00:00:00:00:00:00)",
+    )?;
+    ovs.wait()?;
+    assert_eq!(megaflow_lines(&ovs.dump_flows(false)?).count(), 1);
+    assert_eq!(ovs.sent_packets("p2")?.len(), 1, "flooded to p2");
+    ovs.revalidate_purge()?;
+    assert_eq!(megaflow_lines(&ovs.dump_flows(false)?).count(), 0, "purged");
+
+    kube_ovn::drive(&ovs, &kube_ovn::traffic())?;
+    assert!(!ovs.dump_conntrack()?.is_empty());
+    ovs.flush_datapath()?;
+    assert_eq!(ovs.dump_conntrack()?, "");
+    assert_eq!(
+        megaflow_lines(&ovs.dump_flows(false)?).count(),
+        0,
+        "flushed"
+    );
+    Ok(())
 }
 
 // --- the committed fixtures are what OVS produces -------------------------------------

@@ -312,29 +312,30 @@ impl OvsSandbox {
     /// OVS is not installed; panics when `CI` is set and OVS is missing, or
     /// on any other error.
     pub fn start_or_skip(test: &str) -> Option<OvsSandbox> {
+        // Straight to fd 2, not `eprintln!`: libtest captures the latter
+        // for passing tests, and a skip must be seen.
         Self::start_or_skip_with(
             test,
             OvsInstall::locate(),
             std::env::var_os("CI").as_deref(),
+            &mut io::stderr(),
         )
     }
 
-    /// [`start_or_skip`](Self::start_or_skip) with the install lookup and
-    /// the `CI` value given, so the decision itself can be tested.
+    /// [`start_or_skip`](Self::start_or_skip) with the install lookup, the
+    /// `CI` value and where the skip banner goes given, so the policy itself
+    /// can be tested.
     pub fn start_or_skip_with(
         test: &str,
         install: Result<OvsInstall, HarnessError>,
         ci: Option<&OsStr>,
+        banner_out: &mut dyn io::Write,
     ) -> Option<OvsSandbox> {
         match install.and_then(Self::start_with) {
             Ok(sandbox) => Some(sandbox),
             Err(err @ HarnessError::NotInstalled { .. }) => match on_missing_ovs(test, &err, ci) {
                 MissingOvs::Skip(banner) => {
-                    // Straight to fd 2: libtest captures `eprintln!` of
-                    // passing tests, and a skip must be seen.
-                    let _ = io::stderr()
-                        .lock()
-                        .write_all(format!("{banner}\n").as_bytes());
+                    let _ = banner_out.write_all(format!("{banner}\n").as_bytes());
                     None
                 }
                 MissingOvs::Fail(msg) => panic!("{msg}"),
