@@ -10,3 +10,4 @@ pub use xsc_sys as ffi;
 
 pub mod dpdk;
 pub mod rte;
+pub mod rule;

@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+mod conv;
 mod eal;
 mod error;
 mod flow;
@@ -23,6 +24,7 @@ mod template;
 
 use std::sync::atomic::{AtomicIsize, Ordering};
 
+pub use conv::{deep_copy, RuleCopy};
 pub use eal::{Eal, NO_HUGE_ARGS};
 pub use error::{errno_name, DpdkError, FlowError, FlowErrorCause};
 pub use flow::{Counters, Flow};

@@ -2,9 +2,12 @@
 //!
 //! [`RteRule`] owns the `rte_flow_attr`, the END-terminated
 //! `rte_flow_item[]`/`rte_flow_action[]` arrays and every spec, mask, last
-//! and conf byte they point to. The DPDK port and the software eswitch both
-//! consume exactly these bytes.
+//! and conf byte they point to. [`lower`] builds one from an
+//! [`HwRule`](crate::rule::HwRule). The DPDK port and the software eswitch
+//! both consume exactly these bytes.
 
+mod lower;
 mod rule;
 
+pub use lower::{lower, LowerError};
 pub use rule::{ArenaRef, Direction, RteRule};

@@ -118,6 +118,21 @@ impl RteRule {
         ArenaRef(at as u32)
     }
 
+    /// Copies a slice of C structs into the arena, contiguous, and returns
+    /// where the first is (an action list referenced by a SAMPLE conf, say).
+    pub fn alloc_slice<T: Copy>(&mut self, values: &[T]) -> ArenaRef {
+        const { assert!(align_of::<T>() <= 8, "arena objects are at most 8-aligned") };
+        let at = self.reserve(std::mem::size_of_val(values), align_of::<T>());
+        // Safety: reserve made the range valid, zeroed and aligned for T;
+        // the source does not overlap the arena.
+        unsafe {
+            let dst = self.arena.as_mut_ptr().cast::<u8>().add(at).cast::<T>();
+            std::ptr::copy_nonoverlapping(values.as_ptr(), dst, values.len());
+        }
+        self.sealed = false;
+        ArenaRef(at as u32)
+    }
+
     /// Copies raw bytes (an encap header, say) into the arena.
     pub fn alloc_bytes(&mut self, bytes: &[u8]) -> ArenaRef {
         let at = self.reserve(bytes.len(), 1);
