@@ -3,120 +3,14 @@
 //! and DPDK's own `rte_flow_conv` deep-copies every rule and yields the
 //! same bytes.
 
-use std::sync::Arc;
+mod support;
 
 use smallvec::smallvec;
+use support::rules::kitchen_sink;
 use xsc_dp::dpdk::deep_copy;
 use xsc_dp::ffi;
-use xsc_dp::rte::{lower, Direction, RteRule};
+use xsc_dp::rte::{lower, RteRule};
 use xsc_dp::rule::*;
-
-fn full<T: Copy>(spec: T, mask: T) -> Masked<T> {
-    Masked::new(spec, mask)
-}
-
-/// Every item and action the rule model has, spread over a few rules.
-fn kitchen_sink() -> Vec<HwRule> {
-    let ipv4 = Ipv4Item { src: [10, 16, 0, 14], dst: [10, 16, 0, 18], tos: 0x10, ttl: 64, proto: 6, fragment_offset: 0 };
-    let ipv4_mask = Ipv4Item { src: [255; 4], dst: [255, 255, 0, 0], tos: 0, ttl: 0, proto: 0xff, fragment_offset: ipv4_frag::MF_OR_OFFSET };
-    let ipv6 = Ipv6Item { src: [0xfe; 16], dst: [0x20; 16], tc: 0xb8, flow_label: 0x12345, proto: 17, hop_limit: 9, has_frag_ext: true };
-    let encap: EncapHeader = Arc::from(&[0xabu8; 50][..]);
-    let attr = |group| Attr { group, priority: 3, dir: Direction::Transfer };
-    vec![
-        HwRule {
-            attr: attr(1),
-            pattern: smallvec![
-                Item::Tag { index: 0, m: full(0x21, 0x3f) },
-                Item::RepresentedPort { port_id: 15 },
-                Item::Eth(full(
-                    EthItem { dst: [0, 0, 0, 0xce, 0xcf, 0xb9], src: [0, 0, 0, 0x9d, 0xfb, 0x1a], ether_type: 0x0800, has_vlan: false },
-                    EthItem { dst: [0xff; 6], src: [1, 0, 0, 0, 0, 0], ether_type: 0xffff, has_vlan: true },
-                )),
-                Item::Ipv4 { m: full(ipv4, ipv4_mask), last: None },
-                Item::Tcp(full(TcpItem { src: 3457, dst: 80, flags: 0x12 }, TcpItem { src: 0xffff, dst: 0xffff, flags: 0xff })),
-            ],
-            actions: smallvec![
-                Action::Count,
-                Action::SetTag { index: 1, data: 4, mask: 0xffff },
-                Action::SetIpv4Dst([10, 16, 0, 18]),
-                Action::SetTpDst(8080),
-                Action::Jump { group: 7 },
-            ],
-        },
-        HwRule {
-            attr: attr(2),
-            pattern: smallvec![
-                Item::Eth(full(EthItem { ether_type: 0x8100, ..Default::default() }, EthItem { ether_type: 0xffff, ..Default::default() })),
-                Item::Vlan(full(VlanItem { tci: 100, inner_type: 0x86dd, has_more_vlan: false }, VlanItem { tci: 0x0fff, inner_type: 0xffff, has_more_vlan: true })),
-                Item::Ipv6(full(ipv6, Ipv6Item { src: [0xff; 16], dst: [0xff; 16], tc: 0xff, flow_label: 0xfffff, proto: 0xff, hop_limit: 0xff, has_frag_ext: true })),
-                Item::Ipv6FragExt { m: full(Ipv6FragItem { frag_data: 8 }, Ipv6FragItem { frag_data: 0xfff8 }), last: Some(Ipv6FragItem { frag_data: 0xfff8 }) },
-                Item::Udp(full(PortsItem { src: 5353, dst: 53 }, PortsItem { src: 0, dst: 0xffff })),
-            ],
-            actions: smallvec![
-                Action::Count,
-                Action::SetMacSrc([0, 0, 0, 0x10, 0, 1]),
-                Action::SetMacDst([0, 0, 0, 0xce, 0xcf, 0xb9]),
-                Action::SetIpv6Src([1; 16]),
-                Action::SetIpv6Dst([2; 16]),
-                Action::SetTtl(63),
-                Action::DecTtl,
-                Action::OfPopVlan,
-                Action::PortRepresentor { port_id: 3 },
-            ],
-        },
-        HwRule {
-            attr: attr(3),
-            pattern: smallvec![
-                Item::Eth(full(EthItem::default(), EthItem::default())),
-                Item::Ipv4 {
-                    m: full(Ipv4Item { fragment_offset: 1, ..Default::default() }, Ipv4Item { fragment_offset: ipv4_frag::OFFSET, ..Default::default() }),
-                    last: Some(Ipv4Item { fragment_offset: ipv4_frag::OFFSET, ..Default::default() }),
-                },
-                Item::Udp(full(PortsItem { src: 0, dst: 6081 }, PortsItem { src: 0, dst: 0xffff })),
-                Item::Geneve(full(TunnelItem { vni: 0xabcdef, protocol: 0x6558 }, TunnelItem { vni: 0xffffff, protocol: 0xffff })),
-                Item::Meta(full(7, 0xff)),
-                Item::Mark(full(9, u32::MAX)),
-            ],
-            actions: smallvec![
-                Action::Count,
-                Action::RawDecap { size: 50 },
-                Action::ModifyField { dst: Field::Tag(2), offset: 0, width: 24, value: { let mut v = [0u8; 16]; v[13..].copy_from_slice(&[0xab, 0xcd, 0xef]); v } },
-                Action::CopyField { dst: Field::MacDst, src: Field::MacSrc, width: 48 },
-                Action::Mark { id: 0x2d277 },
-                Action::SetMeta { data: 1, mask: 1 },
-                Action::Sample { ratio: 1, actions: Arc::from(vec![Action::RepresentedPort { port_id: 4 }, Action::Count]) },
-                Action::RawEncap(encap),
-                Action::RepresentedPort { port_id: 8 },
-            ],
-        },
-        HwRule {
-            attr: Attr { group: 0, priority: 0, dir: Direction::Ingress },
-            pattern: smallvec![
-                Item::Eth(full(EthItem { ether_type: 0x0806, ..Default::default() }, EthItem { ether_type: 0xffff, ..Default::default() })),
-                Item::ArpEthIpv4(full(
-                    ArpItem { op: 1, sha: [0, 0, 0, 0x9d, 0xfb, 0x1a], spa: [10, 16, 0, 14], tha: [0; 6], tpa: [10, 16, 0, 1] },
-                    ArpItem { op: 0xffff, sha: [0xff; 6], spa: [0xff; 4], tha: [0; 6], tpa: [0xff; 4] },
-                )),
-            ],
-            actions: smallvec![Action::Queue { index: 0 }, Action::SetIpv4Src([1, 2, 3, 4]), Action::SetTpSrc(1), Action::SetIpv4Dscp(46), Action::SetIpv6Dscp(10), Action::OfPushVlan { ethertype: 0x8100 }, Action::OfSetVlanVid(100), Action::OfSetVlanPcp(5), Action::VxlanDecap, Action::Drop],
-        },
-        HwRule {
-            attr: attr(4),
-            pattern: smallvec![
-                Item::Icmp(full(IcmpItem { icmp_type: 8, code: 0 }, IcmpItem { icmp_type: 0xff, code: 0xff })),
-                Item::Icmp6(full(IcmpItem { icmp_type: 135, code: 0 }, IcmpItem { icmp_type: 0xff, code: 0 })),
-                Item::Icmp6NdNs(full([0x11; 16], [0xff; 16])),
-                Item::Icmp6NdNa(full([0x22; 16], [0xff; 16])),
-                Item::Icmp6NdOptSlaEth(full([1, 2, 3, 4, 5, 6], [0xff; 6])),
-                Item::Icmp6NdOptTlaEth(full([6, 5, 4, 3, 2, 1], [0xff; 6])),
-                Item::Sctp(full(PortsItem { src: 1, dst: 2 }, PortsItem { src: 0xffff, dst: 0xffff })),
-                Item::Vxlan(full(TunnelItem { vni: 42, protocol: 0 }, TunnelItem { vni: 0xffffff, protocol: 0 })),
-                Item::PortRepresentor { port_id: 2 },
-            ],
-            actions: smallvec![Action::Count, Action::Drop],
-        },
-    ]
-}
 
 /// Safety: `p` points at a live `T` inside a sealed rule.
 unsafe fn at<'a, T>(p: *const libc::c_void) -> &'a T {
@@ -133,12 +27,15 @@ fn fields_land_where_bindgen_says_they_are() {
     assert_eq!(rte.attr().priority, 3);
     assert_eq!(rte.attr().transfer(), 1);
     let p = rte.pattern();
-    assert_eq!(p.len(), 6, "5 items + END");
+    assert_eq!(p.len(), 5, "4 items + END");
     // Safety (all reads below): sealed pointers to the item structs pushed.
     unsafe {
         let tag = at::<ffi::rte_flow_item_tag>(p[0].spec);
         let tag_mask = at::<ffi::rte_flow_item_tag>(p[0].mask);
-        assert_eq!((tag.data, tag.index, tag_mask.data, tag_mask.index), (0x21, 0, 0x3f, 0xff));
+        assert_eq!(
+            (tag.data, tag.index, tag_mask.data, tag_mask.index),
+            (0x21, 0, 0x3f, 0xff)
+        );
         assert_eq!(at::<ffi::rte_flow_item_ethdev>(p[1].spec).port_id, 15);
         let eth = at::<ffi::rte_flow_item_eth>(p[2].spec);
         let hdr = eth.__bindgen_anon_1.hdr;
@@ -150,24 +47,49 @@ fn fields_land_where_bindgen_says_they_are() {
         let ip = at::<ffi::rte_flow_item_ipv4>(p[3].spec).hdr;
         assert_eq!({ ip.src_addr }.to_ne_bytes(), [10, 16, 0, 14]);
         assert_eq!({ ip.dst_addr }.to_ne_bytes(), [10, 16, 0, 18]);
-        assert_eq!((ip.type_of_service, ip.time_to_live, ip.next_proto_id), (0x10, 64, 6));
+        assert_eq!(
+            (ip.type_of_service, ip.time_to_live, ip.next_proto_id),
+            (0x10, 64, 6)
+        );
         let ip_mask = at::<ffi::rte_flow_item_ipv4>(p[3].mask).hdr;
         assert_eq!(u16::from_be(ip_mask.fragment_offset), 0x3fff);
         assert!(p[3].last.is_null());
-        let tcp = at::<ffi::rte_flow_item_tcp>(p[4].spec).hdr;
-        assert_eq!((u16::from_be(tcp.src_port), u16::from_be(tcp.dst_port), tcp.tcp_flags), (3457, 80, 0x12));
         let a = rte.actions();
-        assert_eq!(a.len(), 6);
+        assert_eq!(a.len(), 4);
         assert_eq!(a[0].type_, ffi::RTE_FLOW_ACTION_TYPE_COUNT);
         let set_tag = at::<ffi::rte_flow_action_set_tag>(a[1].conf);
         assert_eq!((set_tag.index, set_tag.data, set_tag.mask), (1, 4, 0xffff));
-        assert_eq!(at::<ffi::rte_flow_action_set_ipv4>(a[2].conf).ipv4_addr.to_ne_bytes(), [10, 16, 0, 18]);
-        assert_eq!(u16::from_be(at::<ffi::rte_flow_action_set_tp>(a[3].conf).port), 8080);
-        assert_eq!(at::<ffi::rte_flow_action_jump>(a[4].conf).group, 7);
-        assert_eq!(a[5].type_, ffi::RTE_FLOW_ACTION_TYPE_END);
+        assert_eq!(at::<ffi::rte_flow_action_jump>(a[2].conf).group, 7);
+        assert_eq!(a[3].type_, ffi::RTE_FLOW_ACTION_TYPE_END);
     }
 
     lower(&rules[1], &mut rte).unwrap();
+    let p = rte.pattern();
+    let a = rte.actions();
+    // Safety: as above.
+    unsafe {
+        let tcp = at::<ffi::rte_flow_item_tcp>(p[2].spec).hdr;
+        assert_eq!(
+            (
+                u16::from_be(tcp.src_port),
+                u16::from_be(tcp.dst_port),
+                tcp.tcp_flags
+            ),
+            (3457, 80, 0x12)
+        );
+        assert_eq!(
+            at::<ffi::rte_flow_action_set_ipv4>(a[1].conf)
+                .ipv4_addr
+                .to_ne_bytes(),
+            [10, 16, 0, 18]
+        );
+        assert_eq!(
+            u16::from_be(at::<ffi::rte_flow_action_set_tp>(a[2].conf).port),
+            8080
+        );
+    }
+
+    lower(&rules[2], &mut rte).unwrap();
     let p = rte.pattern();
     // Safety: as above.
     unsafe {
@@ -186,14 +108,36 @@ fn fields_land_where_bindgen_says_they_are() {
         let frag_last = at::<ffi::rte_flow_item_ipv6_frag_ext>(p[3].last);
         assert_eq!(u16::from_be(frag_last.hdr.frag_data), 0xfff8);
         let udp = at::<ffi::rte_flow_item_udp>(p[4].spec).hdr;
-        assert_eq!((u16::from_be(udp.src_port), u16::from_be(udp.dst_port)), (5353, 53));
+        assert_eq!(
+            (u16::from_be(udp.src_port), u16::from_be(udp.dst_port)),
+            (5353, 53)
+        );
         let a = rte.actions();
-        assert_eq!(at::<ffi::rte_flow_action_set_mac>(a[1].conf).mac_addr, [0, 0, 0, 0x10, 0, 1]);
-        assert_eq!(at::<ffi::rte_flow_action_set_ttl>(a[5].conf).ttl_value, 63);
-        assert_eq!(at::<ffi::rte_flow_action_ethdev>(a[8].conf).port_id, 3);
+        assert_eq!(a[1].type_, ffi::RTE_FLOW_ACTION_TYPE_OF_POP_VLAN);
+        assert_eq!(at::<ffi::rte_flow_action_ethdev>(a[2].conf).port_id, 3);
     }
 
-    lower(&rules[2], &mut rte).unwrap();
+    lower(&rules[3], &mut rte).unwrap();
+    let a = rte.actions();
+    // Safety: as above.
+    unsafe {
+        assert_eq!(
+            at::<ffi::rte_flow_action_set_mac>(a[0].conf).mac_addr,
+            [0, 0, 0, 0x10, 0, 1]
+        );
+        assert_eq!(
+            at::<ffi::rte_flow_action_set_mac>(a[1].conf).mac_addr,
+            [0, 0, 0, 0xce, 0xcf, 0xb9]
+        );
+        assert_eq!(
+            at::<ffi::rte_flow_action_set_ipv6>(a[2].conf).ipv6_addr,
+            [1; 16]
+        );
+        assert_eq!(at::<ffi::rte_flow_action_set_ttl>(a[4].conf).ttl_value, 63);
+        assert_eq!(a[5].type_, ffi::RTE_FLOW_ACTION_TYPE_DEC_TTL);
+    }
+
+    lower(&rules[4], &mut rte).unwrap();
     let p = rte.pattern();
     let a = rte.actions();
     // Safety: as above; the SAMPLE and RAW_ENCAP confs point at arena copies.
@@ -212,13 +156,29 @@ fn fields_land_where_bindgen_says_they_are() {
         assert_eq!(mf.src.__bindgen_anon_1.value[13..], [0xab, 0xcd, 0xef]);
         assert_eq!(mf.width, 24);
         let copy = at::<ffi::rte_flow_action_modify_field>(a[3].conf);
-        assert_eq!((copy.dst.field, copy.src.field, copy.width), (ffi::RTE_FLOW_FIELD_MAC_DST, ffi::RTE_FLOW_FIELD_MAC_SRC, 48));
-        let sample = at::<ffi::rte_flow_action_sample>(a[6].conf);
+        assert_eq!(
+            (copy.dst.field, copy.src.field, copy.width),
+            (ffi::RTE_FLOW_FIELD_MAC_DST, ffi::RTE_FLOW_FIELD_MAC_SRC, 48)
+        );
+    }
+
+    lower(&rules[7], &mut rte).unwrap();
+    let a = rte.actions();
+    // Safety: the SAMPLE and RAW_ENCAP confs point at arena copies.
+    unsafe {
+        let sample = at::<ffi::rte_flow_action_sample>(a[1].conf);
         assert_eq!(sample.ratio, 1);
         let sub = std::slice::from_raw_parts(sample.actions, 3);
-        assert_eq!(sub.iter().map(|a| a.type_).collect::<Vec<_>>(), [ffi::RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, ffi::RTE_FLOW_ACTION_TYPE_COUNT, ffi::RTE_FLOW_ACTION_TYPE_END]);
+        assert_eq!(
+            sub.iter().map(|a| a.type_).collect::<Vec<_>>(),
+            [
+                ffi::RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT,
+                ffi::RTE_FLOW_ACTION_TYPE_COUNT,
+                ffi::RTE_FLOW_ACTION_TYPE_END
+            ]
+        );
         assert_eq!(at::<ffi::rte_flow_action_ethdev>(sub[0].conf).port_id, 4);
-        let encap = at::<ffi::rte_flow_action_raw_encap>(a[7].conf);
+        let encap = at::<ffi::rte_flow_action_raw_encap>(a[2].conf);
         assert_eq!(encap.size, 50);
         assert_eq!(std::slice::from_raw_parts(encap.data, 50), &[0xab; 50]);
         assert!(encap.preserve.is_null());
@@ -242,8 +202,12 @@ fn item_size(t: ffi::rte_flow_item_type) -> usize {
         ffi::RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4 => size_of::<ffi::rte_flow_item_arp_eth_ipv4>(),
         ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NS => size_of::<ffi::rte_flow_item_icmp6_nd_ns>(),
         ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NA => size_of::<ffi::rte_flow_item_icmp6_nd_na>(),
-        ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_SLA_ETH => size_of::<ffi::rte_flow_item_icmp6_nd_opt_sla_eth>(),
-        ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_TLA_ETH => size_of::<ffi::rte_flow_item_icmp6_nd_opt_tla_eth>(),
+        ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_SLA_ETH => {
+            size_of::<ffi::rte_flow_item_icmp6_nd_opt_sla_eth>()
+        }
+        ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_TLA_ETH => {
+            size_of::<ffi::rte_flow_item_icmp6_nd_opt_tla_eth>()
+        }
         ffi::RTE_FLOW_ITEM_TYPE_TAG => size_of::<ffi::rte_flow_item_tag>(),
         ffi::RTE_FLOW_ITEM_TYPE_META => size_of::<ffi::rte_flow_item_meta>(),
         ffi::RTE_FLOW_ITEM_TYPE_MARK => size_of::<ffi::rte_flow_item_mark>(),
@@ -277,7 +241,11 @@ fn rte_flow_conv_deep_copies_every_lowered_rule_byte_for_byte() {
                 continue;
             }
             let size = item_size(orig.type_);
-            for (what, a, b) in [("spec", orig.spec, dup.spec), ("mask", orig.mask, dup.mask), ("last", orig.last, dup.last)] {
+            for (what, a, b) in [
+                ("spec", orig.spec, dup.spec),
+                ("mask", orig.mask, dup.mask),
+                ("last", orig.last, dup.last),
+            ] {
                 // Safety: both point at `size`-byte item structs or are NULL.
                 let (a, b) = unsafe { (bytes(a, size), bytes(b, size)) };
                 assert_eq!(a, b, "rule {n} item {i} {what} differs after rte_flow_conv");
@@ -295,9 +263,15 @@ fn rte_flow_conv_deep_copies_every_lowered_rule_byte_for_byte() {
             if orig.type_ == ffi::RTE_FLOW_ACTION_TYPE_RAW_ENCAP {
                 // Safety: both confs are rte_flow_action_raw_encap with `size` data bytes.
                 unsafe {
-                    let (o, d) = (at::<ffi::rte_flow_action_raw_encap>(orig.conf), at::<ffi::rte_flow_action_raw_encap>(dup.conf));
+                    let (o, d) = (
+                        at::<ffi::rte_flow_action_raw_encap>(orig.conf),
+                        at::<ffi::rte_flow_action_raw_encap>(dup.conf),
+                    );
                     assert_eq!(o.size, d.size);
-                    assert_eq!(std::slice::from_raw_parts(o.data, o.size), std::slice::from_raw_parts(d.data, d.size));
+                    assert_eq!(
+                        std::slice::from_raw_parts(o.data, o.size),
+                        std::slice::from_raw_parts(d.data, d.size)
+                    );
                 }
             }
         }
@@ -309,7 +283,12 @@ fn out_of_range_modify_width_is_an_error_not_a_rule() {
     let rule = HwRule {
         attr: Attr::default(),
         pattern: smallvec![],
-        actions: smallvec![Action::ModifyField { dst: Field::Ipv4Ttl, offset: 4, width: 8, value: [0; 16] }],
+        actions: smallvec![Action::ModifyField {
+            dst: Field::Ipv4Ttl,
+            offset: 4,
+            width: 8,
+            value: [0; 16]
+        }],
     };
     let mut rte = RteRule::new();
     let e = lower(&rule, &mut rte).unwrap_err();

@@ -43,7 +43,9 @@ impl RuleCopy {
     /// The copied actions, END included.
     pub fn actions(&self) -> &[ffi::rte_flow_action] {
         // Safety: rte_flow_conv copied `actions` entries into buf.
-        unsafe { std::slice::from_raw_parts(self.header().__bindgen_anon_3.actions_ro, self.actions) }
+        unsafe {
+            std::slice::from_raw_parts(self.header().__bindgen_anon_3.actions_ro, self.actions)
+        }
     }
 
     /// Bytes DPDK needed for the copy.
@@ -54,7 +56,10 @@ impl RuleCopy {
 
 impl fmt::Debug for RuleCopy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuleCopy").field("items", &self.items).field("actions", &self.actions).finish()
+        f.debug_struct("RuleCopy")
+            .field("items", &self.items)
+            .field("actions", &self.actions)
+            .finish()
     }
 }
 
@@ -62,9 +67,15 @@ impl fmt::Debug for RuleCopy {
 pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DpdkError> {
     super::flow::check_sealed(rule)?;
     let src = ffi::rte_flow_conv_rule {
-        __bindgen_anon_1: ffi::rte_flow_conv_rule__bindgen_ty_1 { attr_ro: rule.attr() },
-        __bindgen_anon_2: ffi::rte_flow_conv_rule__bindgen_ty_2 { pattern_ro: rule.pattern().as_ptr() },
-        __bindgen_anon_3: ffi::rte_flow_conv_rule__bindgen_ty_3 { actions_ro: rule.actions().as_ptr() },
+        __bindgen_anon_1: ffi::rte_flow_conv_rule__bindgen_ty_1 {
+            attr_ro: rule.attr(),
+        },
+        __bindgen_anon_2: ffi::rte_flow_conv_rule__bindgen_ty_2 {
+            pattern_ro: rule.pattern().as_ptr(),
+        },
+        __bindgen_anon_3: ffi::rte_flow_conv_rule__bindgen_ty_3 {
+            actions_ro: rule.actions().as_ptr(),
+        },
     };
     let conv = |dst: *mut u64, size: usize, err: &mut ffi::rte_flow_error| {
         // Safety: src points at the sealed rule's valid, END-terminated
@@ -82,12 +93,32 @@ pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DpdkError> {
     let mut err = ffi::rte_flow_error::default();
     let need = conv(std::ptr::null_mut(), 0, &mut err);
     if need < 0 {
-        return Err(FlowError::decode("rte_flow_conv", 0, need, &err, rule.pattern(), rule.actions()).into());
+        return Err(FlowError::decode(
+            "rte_flow_conv",
+            0,
+            need,
+            &err,
+            rule.pattern(),
+            rule.actions(),
+        )
+        .into());
     }
     let mut buf = vec![0u64; (need as usize).div_ceil(8)];
     let got = conv(buf.as_mut_ptr(), buf.len() * 8, &mut err);
     if got < 0 || got > need {
-        return Err(FlowError::decode("rte_flow_conv", 0, got.min(-1), &err, rule.pattern(), rule.actions()).into());
+        return Err(FlowError::decode(
+            "rte_flow_conv",
+            0,
+            got.min(-1),
+            &err,
+            rule.pattern(),
+            rule.actions(),
+        )
+        .into());
     }
-    Ok(RuleCopy { buf, items: rule.pattern().len(), actions: rule.actions().len() })
+    Ok(RuleCopy {
+        buf,
+        items: rule.pattern().len(),
+        actions: rule.actions().len(),
+    })
 }

@@ -52,13 +52,17 @@ struct Bytes<T: Copy> {
 impl<T: Copy> Bytes<T> {
     fn zeroed() -> Self {
         // Safety: see the type's contract: all-zero is a valid T.
-        Self { value: unsafe { std::mem::zeroed() } }
+        Self {
+            value: unsafe { std::mem::zeroed() },
+        }
     }
 
     fn bytes(&mut self) -> &mut [u8] {
         // Safety: T is plain data (contract above); the slice covers exactly
         // the value and is the only access while it lives.
-        unsafe { std::slice::from_raw_parts_mut((&mut self.value as *mut T).cast::<u8>(), size_of::<T>()) }
+        unsafe {
+            std::slice::from_raw_parts_mut((&mut self.value as *mut T).cast::<u8>(), size_of::<T>())
+        }
     }
 
     fn put(&mut self, at: usize, src: &[u8]) -> &mut Self {
@@ -90,7 +94,13 @@ pub fn lower(rule: &HwRule, out: &mut RteRule) -> Result<(), LowerError> {
     Ok(())
 }
 
-fn push_masked<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_item_type, spec: T, mask: T, last: Option<T>) {
+fn push_masked<T: Copy>(
+    out: &mut RteRule,
+    type_: ffi::rte_flow_item_type,
+    spec: T,
+    mask: T,
+    last: Option<T>,
+) {
     out.push_item(type_, Some(&spec), Some(&mask), last.as_ref());
 }
 
@@ -104,7 +114,13 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.value.set_has_vlan(u32::from(v.has_vlan));
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_ETH, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_ETH,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Vlan(m) => {
             let one = |v: &VlanItem| {
@@ -113,7 +129,13 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.value.set_has_more_vlan(u32::from(v.has_more_vlan));
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_VLAN, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_VLAN,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Ipv4 { m, last } => {
             // struct rte_ipv4_hdr: version_ihl 0, tos 1, total_length 2,
@@ -121,11 +143,19 @@ fn lower_item(item: &Item, out: &mut RteRule) {
             // src 12, dst 16.
             let one = |v: &Ipv4Item| {
                 let mut b = Bytes::<ffi::rte_flow_item_ipv4>::zeroed();
-                b.put(1, &[v.tos]).put_u16(6, v.fragment_offset).put(8, &[v.ttl, v.proto]);
+                b.put(1, &[v.tos])
+                    .put_u16(6, v.fragment_offset)
+                    .put(8, &[v.ttl, v.proto]);
                 b.put(12, &v.src).put(16, &v.dst);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_IPV4, one(&m.spec), one(&m.mask), last.as_ref().map(one));
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_IPV4,
+                one(&m.spec),
+                one(&m.mask),
+                last.as_ref().map(one),
+            );
         }
         Item::Ipv6(m) => {
             // struct rte_ipv6_hdr: vtc_flow 0 (version 4 bits, traffic class
@@ -134,11 +164,20 @@ fn lower_item(item: &Item, out: &mut RteRule) {
             let one = |v: &Ipv6Item| {
                 let mut b = Bytes::<ffi::rte_flow_item_ipv6>::zeroed();
                 let vtc = (u32::from(v.tc) << 20) | (v.flow_label & 0xf_ffff);
-                b.put_u32(0, vtc).put(6, &[v.proto, v.hop_limit]).put(8, &v.src).put(24, &v.dst);
+                b.put_u32(0, vtc)
+                    .put(6, &[v.proto, v.hop_limit])
+                    .put(8, &v.src)
+                    .put(24, &v.dst);
                 b.value.set_has_frag_ext(u32::from(v.has_frag_ext));
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_IPV6, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_IPV6,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Ipv6FragExt { m, last } => {
             // struct rte_ipv6_fragment_ext: next_header 0, reserved 1,
@@ -148,7 +187,13 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.put_u16(2, v.frag_data);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_IPV6_FRAG_EXT, one(&m.spec), one(&m.mask), last.as_ref().map(one));
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_IPV6_FRAG_EXT,
+                one(&m.spec),
+                one(&m.mask),
+                last.as_ref().map(one),
+            );
         }
         Item::Tcp(m) => {
             // struct rte_tcp_hdr: src 0, dst 2, seq 4, ack 8, data_off 12, flags 13.
@@ -157,17 +202,31 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.put_u16(0, v.src).put_u16(2, v.dst).put(13, &[v.flags]);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_TCP, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_TCP,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Udp(m) => push_ports::<ffi::rte_flow_item_udp>(out, ffi::RTE_FLOW_ITEM_TYPE_UDP, m),
-        Item::Sctp(m) => push_ports::<ffi::rte_flow_item_sctp>(out, ffi::RTE_FLOW_ITEM_TYPE_SCTP, m),
+        Item::Sctp(m) => {
+            push_ports::<ffi::rte_flow_item_sctp>(out, ffi::RTE_FLOW_ITEM_TYPE_SCTP, m)
+        }
         Item::Icmp(m) => {
             let one = |v: &IcmpItem| {
                 let mut b = Bytes::<ffi::rte_flow_item_icmp>::zeroed();
                 b.put(0, &[v.icmp_type, v.code]);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_ICMP,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Icmp6(m) => {
             let one = |v: &IcmpItem| {
@@ -175,29 +234,59 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.put(0, &[v.icmp_type, v.code]);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_ICMP6,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::ArpEthIpv4(m) => {
             // struct rte_arp_hdr: hrd 0, pro 2, hln 4, pln 5, op 6, sha 8,
             // spa 14, tha 18, tpa 24.
             let one = |v: &ArpItem| {
                 let mut b = Bytes::<ffi::rte_flow_item_arp_eth_ipv4>::zeroed();
-                b.put_u16(6, v.op).put(8, &v.sha).put(14, &v.spa).put(18, &v.tha).put(24, &v.tpa);
+                b.put_u16(6, v.op)
+                    .put(8, &v.sha)
+                    .put(14, &v.spa)
+                    .put(18, &v.tha)
+                    .put(24, &v.tpa);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
-        Item::Icmp6NdNs(m) => push_nd::<ffi::rte_flow_item_icmp6_nd_ns>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NS, m),
-        Item::Icmp6NdNa(m) => push_nd::<ffi::rte_flow_item_icmp6_nd_na>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NA, m),
-        Item::Icmp6NdOptSlaEth(m) => {
-            push_nd_opt::<ffi::rte_flow_item_icmp6_nd_opt_sla_eth>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_SLA_ETH, m)
+        Item::Icmp6NdNs(m) => {
+            push_nd::<ffi::rte_flow_item_icmp6_nd_ns>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NS, m)
         }
-        Item::Icmp6NdOptTlaEth(m) => {
-            push_nd_opt::<ffi::rte_flow_item_icmp6_nd_opt_tla_eth>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_TLA_ETH, m)
+        Item::Icmp6NdNa(m) => {
+            push_nd::<ffi::rte_flow_item_icmp6_nd_na>(out, ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_NA, m)
         }
+        Item::Icmp6NdOptSlaEth(m) => push_nd_opt::<ffi::rte_flow_item_icmp6_nd_opt_sla_eth>(
+            out,
+            ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_SLA_ETH,
+            m,
+        ),
+        Item::Icmp6NdOptTlaEth(m) => push_nd_opt::<ffi::rte_flow_item_icmp6_nd_opt_tla_eth>(
+            out,
+            ffi::RTE_FLOW_ITEM_TYPE_ICMP6_ND_OPT_TLA_ETH,
+            m,
+        ),
         Item::Tag { index, m } => {
-            let spec = ffi::rte_flow_item_tag { data: m.spec, index };
-            let mask = ffi::rte_flow_item_tag { data: m.mask, index: 0xff };
+            let spec = ffi::rte_flow_item_tag {
+                data: m.spec,
+                index,
+            };
+            let mask = ffi::rte_flow_item_tag {
+                data: m.mask,
+                index: 0xff,
+            };
             push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_TAG, spec, mask, None);
         }
         Item::Meta(m) => {
@@ -213,12 +302,24 @@ fn lower_item(item: &Item, out: &mut RteRule) {
         Item::RepresentedPort { port_id } => {
             let spec = ffi::rte_flow_item_ethdev { port_id };
             let mask = ffi::rte_flow_item_ethdev { port_id: u16::MAX };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, spec, mask, None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT,
+                spec,
+                mask,
+                None,
+            );
         }
         Item::PortRepresentor { port_id } => {
             let spec = ffi::rte_flow_item_ethdev { port_id };
             let mask = ffi::rte_flow_item_ethdev { port_id: u16::MAX };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_PORT_REPRESENTOR, spec, mask, None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_PORT_REPRESENTOR,
+                spec,
+                mask,
+                None,
+            );
         }
         Item::Vxlan(m) => {
             // struct rte_vxlan_hdr: flags 0, reserved 1-3, vni 4-6, reserved 7.
@@ -227,7 +328,13 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.put(4, &v.vni.to_be_bytes()[1..]);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_VXLAN, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_VXLAN,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
         Item::Geneve(m) => {
             // struct rte_flow_item_geneve: ver_opt_len_o_c_rsvd0 0,
@@ -237,12 +344,22 @@ fn lower_item(item: &Item, out: &mut RteRule) {
                 b.put_u16(2, v.protocol).put(4, &v.vni.to_be_bytes()[1..]);
                 b.value
             };
-            push_masked(out, ffi::RTE_FLOW_ITEM_TYPE_GENEVE, one(&m.spec), one(&m.mask), None);
+            push_masked(
+                out,
+                ffi::RTE_FLOW_ITEM_TYPE_GENEVE,
+                one(&m.spec),
+                one(&m.mask),
+                None,
+            );
         }
     }
 }
 
-fn push_ports<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_item_type, m: Masked<crate::rule::PortsItem>) {
+fn push_ports<T: Copy>(
+    out: &mut RteRule,
+    type_: ffi::rte_flow_item_type,
+    m: Masked<crate::rule::PortsItem>,
+) {
     let one = |v: &crate::rule::PortsItem| {
         let mut b = Bytes::<T>::zeroed();
         b.put_u16(0, v.src).put_u16(2, v.dst);
@@ -308,47 +425,123 @@ fn modify_data(field: Field, offset: u32) -> ffi::rte_flow_action_modify_data {
 
 type Lowered = (ffi::rte_flow_action_type, Option<super::ArenaRef>);
 
-fn conf<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_action_type, value: T) -> Result<Lowered, LowerError> {
+fn conf<T: Copy>(
+    out: &mut RteRule,
+    type_: ffi::rte_flow_action_type,
+    value: T,
+) -> Result<Lowered, LowerError> {
     Ok((type_, Some(out.alloc(&value))))
 }
 
 fn lower_action(action: &Action, out: &mut RteRule) -> Result<Lowered, LowerError> {
     use ffi::*;
     match action {
-        Action::Count => conf(out, RTE_FLOW_ACTION_TYPE_COUNT, rte_flow_action_count { id: 0 }),
+        Action::Count => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_COUNT,
+            rte_flow_action_count { id: 0 },
+        ),
         Action::Drop => Ok((RTE_FLOW_ACTION_TYPE_DROP, None)),
-        Action::Jump { group } => conf(out, RTE_FLOW_ACTION_TYPE_JUMP, rte_flow_action_jump { group: *group }),
-        Action::Mark { id } => conf(out, RTE_FLOW_ACTION_TYPE_MARK, rte_flow_action_mark { id: *id }),
-        Action::SetTag { index, data, mask } => {
-            conf(out, RTE_FLOW_ACTION_TYPE_SET_TAG, rte_flow_action_set_tag { data: *data, mask: *mask, index: *index })
-        }
-        Action::SetMeta { data, mask } => {
-            conf(out, RTE_FLOW_ACTION_TYPE_SET_META, rte_flow_action_set_meta { data: *data, mask: *mask })
-        }
-        Action::Queue { index } => conf(out, RTE_FLOW_ACTION_TYPE_QUEUE, rte_flow_action_queue { index: *index }),
-        Action::RepresentedPort { port_id } => {
-            conf(out, RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, rte_flow_action_ethdev { port_id: *port_id })
-        }
-        Action::PortRepresentor { port_id } => {
-            conf(out, RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR, rte_flow_action_ethdev { port_id: *port_id })
-        }
-        Action::SetMacSrc(mac) => conf(out, RTE_FLOW_ACTION_TYPE_SET_MAC_SRC, rte_flow_action_set_mac { mac_addr: *mac }),
-        Action::SetMacDst(mac) => conf(out, RTE_FLOW_ACTION_TYPE_SET_MAC_DST, rte_flow_action_set_mac { mac_addr: *mac }),
-        Action::SetIpv4Src(a) => {
-            conf(out, RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC, rte_flow_action_set_ipv4 { ipv4_addr: u32::from_ne_bytes(*a) })
-        }
-        Action::SetIpv4Dst(a) => {
-            conf(out, RTE_FLOW_ACTION_TYPE_SET_IPV4_DST, rte_flow_action_set_ipv4 { ipv4_addr: u32::from_ne_bytes(*a) })
-        }
+        Action::Jump { group } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_JUMP,
+            rte_flow_action_jump { group: *group },
+        ),
+        Action::Mark { id } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_MARK,
+            rte_flow_action_mark { id: *id },
+        ),
+        Action::SetTag { index, data, mask } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_TAG,
+            rte_flow_action_set_tag {
+                data: *data,
+                mask: *mask,
+                index: *index,
+            },
+        ),
+        Action::SetMeta { data, mask } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_META,
+            rte_flow_action_set_meta {
+                data: *data,
+                mask: *mask,
+            },
+        ),
+        Action::Queue { index } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_QUEUE,
+            rte_flow_action_queue { index: *index },
+        ),
+        Action::RepresentedPort { port_id } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT,
+            rte_flow_action_ethdev { port_id: *port_id },
+        ),
+        Action::PortRepresentor { port_id } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR,
+            rte_flow_action_ethdev { port_id: *port_id },
+        ),
+        Action::SetMacSrc(mac) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_MAC_SRC,
+            rte_flow_action_set_mac { mac_addr: *mac },
+        ),
+        Action::SetMacDst(mac) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_MAC_DST,
+            rte_flow_action_set_mac { mac_addr: *mac },
+        ),
+        Action::SetIpv4Src(a) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC,
+            rte_flow_action_set_ipv4 {
+                ipv4_addr: u32::from_ne_bytes(*a),
+            },
+        ),
+        Action::SetIpv4Dst(a) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_IPV4_DST,
+            rte_flow_action_set_ipv4 {
+                ipv4_addr: u32::from_ne_bytes(*a),
+            },
+        ),
         Action::SetIpv6Src(a) => set_ipv6(out, RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC, a),
         Action::SetIpv6Dst(a) => set_ipv6(out, RTE_FLOW_ACTION_TYPE_SET_IPV6_DST, a),
-        Action::SetTpSrc(p) => conf(out, RTE_FLOW_ACTION_TYPE_SET_TP_SRC, rte_flow_action_set_tp { port: p.to_be() }),
-        Action::SetTpDst(p) => conf(out, RTE_FLOW_ACTION_TYPE_SET_TP_DST, rte_flow_action_set_tp { port: p.to_be() }),
-        Action::SetTtl(t) => conf(out, RTE_FLOW_ACTION_TYPE_SET_TTL, rte_flow_action_set_ttl { ttl_value: *t }),
+        Action::SetTpSrc(p) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_TP_SRC,
+            rte_flow_action_set_tp { port: p.to_be() },
+        ),
+        Action::SetTpDst(p) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_TP_DST,
+            rte_flow_action_set_tp { port: p.to_be() },
+        ),
+        Action::SetTtl(t) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_TTL,
+            rte_flow_action_set_ttl { ttl_value: *t },
+        ),
         Action::DecTtl => Ok((RTE_FLOW_ACTION_TYPE_DEC_TTL, None)),
-        Action::SetIpv4Dscp(d) => conf(out, RTE_FLOW_ACTION_TYPE_SET_IPV4_DSCP, rte_flow_action_set_dscp { dscp: *d }),
-        Action::SetIpv6Dscp(d) => conf(out, RTE_FLOW_ACTION_TYPE_SET_IPV6_DSCP, rte_flow_action_set_dscp { dscp: *d }),
-        Action::ModifyField { dst, offset, width, value } => {
+        Action::SetIpv4Dscp(d) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_IPV4_DSCP,
+            rte_flow_action_set_dscp { dscp: *d },
+        ),
+        Action::SetIpv6Dscp(d) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_SET_IPV6_DSCP,
+            rte_flow_action_set_dscp { dscp: *d },
+        ),
+        Action::ModifyField {
+            dst,
+            offset,
+            width,
+            value,
+        } => {
             check_width(*dst, *offset, *width)?;
             let mut src = modify_data(Field::Meta, 0);
             src.field = RTE_FLOW_FIELD_VALUE;
@@ -372,15 +565,25 @@ fn lower_action(action: &Action, out: &mut RteRule) -> Result<Lowered, LowerErro
             };
             conf(out, RTE_FLOW_ACTION_TYPE_MODIFY_FIELD, c)
         }
-        Action::OfPushVlan { ethertype } => {
-            conf(out, RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, rte_flow_action_of_push_vlan { ethertype: ethertype.to_be() })
-        }
-        Action::OfSetVlanVid(vid) => {
-            conf(out, RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, rte_flow_action_of_set_vlan_vid { vlan_vid: vid.to_be() })
-        }
-        Action::OfSetVlanPcp(pcp) => {
-            conf(out, RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP, rte_flow_action_of_set_vlan_pcp { vlan_pcp: *pcp })
-        }
+        Action::OfPushVlan { ethertype } => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN,
+            rte_flow_action_of_push_vlan {
+                ethertype: ethertype.to_be(),
+            },
+        ),
+        Action::OfSetVlanVid(vid) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID,
+            rte_flow_action_of_set_vlan_vid {
+                vlan_vid: vid.to_be(),
+            },
+        ),
+        Action::OfSetVlanPcp(pcp) => conf(
+            out,
+            RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP,
+            rte_flow_action_of_set_vlan_pcp { vlan_pcp: *pcp },
+        ),
         Action::OfPopVlan => Ok((RTE_FLOW_ACTION_TYPE_OF_POP_VLAN, None)),
         Action::RawEncap(header) => {
             let bytes = out.alloc_bytes(header);
@@ -393,7 +596,10 @@ fn lower_action(action: &Action, out: &mut RteRule) -> Result<Lowered, LowerErro
             Ok((RTE_FLOW_ACTION_TYPE_RAW_ENCAP, Some(c)))
         }
         Action::RawDecap { size } => {
-            let c = out.alloc(&rte_flow_action_raw_decap { data: std::ptr::null_mut(), size: usize::from(*size) });
+            let c = out.alloc(&rte_flow_action_raw_decap {
+                data: std::ptr::null_mut(),
+                size: usize::from(*size),
+            });
             Ok((RTE_FLOW_ACTION_TYPE_RAW_DECAP, Some(c)))
         }
         Action::VxlanDecap => Ok((RTE_FLOW_ACTION_TYPE_VXLAN_DECAP, None)),
@@ -405,8 +611,13 @@ fn lower_action(action: &Action, out: &mut RteRule) -> Result<Lowered, LowerErro
                 lowered.push(lower_action(a, out)?);
             }
             lowered.push((RTE_FLOW_ACTION_TYPE_END, None));
-            let raw: smallvec::SmallVec<[rte_flow_action; 8]> =
-                lowered.iter().map(|&(type_, _)| rte_flow_action { type_, conf: std::ptr::null() }).collect();
+            let raw: smallvec::SmallVec<[rte_flow_action; 8]> = lowered
+                .iter()
+                .map(|&(type_, _)| rte_flow_action {
+                    type_,
+                    conf: std::ptr::null(),
+                })
+                .collect();
             let list = out.alloc_slice(&raw);
             for (i, &(_, c)) in lowered.iter().enumerate() {
                 if let Some(c) = c {
@@ -414,14 +625,21 @@ fn lower_action(action: &Action, out: &mut RteRule) -> Result<Lowered, LowerErro
                     out.reloc(list.field(slot), c);
                 }
             }
-            let c = out.alloc(&rte_flow_action_sample { ratio: *ratio, actions: std::ptr::null() });
+            let c = out.alloc(&rte_flow_action_sample {
+                ratio: *ratio,
+                actions: std::ptr::null(),
+            });
             out.reloc(c.field(offset_of!(rte_flow_action_sample, actions)), list);
             Ok((RTE_FLOW_ACTION_TYPE_SAMPLE, Some(c)))
         }
     }
 }
 
-fn set_ipv6(out: &mut RteRule, type_: ffi::rte_flow_action_type, addr: &[u8; 16]) -> Result<Lowered, LowerError> {
+fn set_ipv6(
+    out: &mut RteRule,
+    type_: ffi::rte_flow_action_type,
+    addr: &[u8; 16],
+) -> Result<Lowered, LowerError> {
     let mut b = Bytes::<ffi::rte_flow_action_set_ipv6>::zeroed();
     b.put(0, addr);
     conf(out, type_, b.value)
@@ -429,7 +647,10 @@ fn set_ipv6(out: &mut RteRule, type_: ffi::rte_flow_action_type, addr: &[u8; 16]
 
 fn check_width(field: Field, offset: u32, width: u32) -> Result<(), LowerError> {
     if width == 0 || offset + width > field.width() {
-        return Err(LowerError::OutOfRange { what: "modify_field width", value: u64::from(offset + width) });
+        return Err(LowerError::OutOfRange {
+            what: "modify_field width",
+            value: u64::from(offset + width),
+        });
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 mod lower;
 mod rule;
+pub mod testpmd;
 
 pub use lower::{lower, LowerError};
 pub use rule::{ArenaRef, Direction, RteRule};

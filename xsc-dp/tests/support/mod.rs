@@ -9,11 +9,12 @@
 //! - [`pcap`]: a reader for the pcap files OVS's dummy ports write.
 //! - [`kube_ovn`]: the Kube-OVN-shaped OpenFlow pipeline and the traffic that
 //!   exercises it (conntrack zones, NAT, recirculation, VLAN, rewrites, drops).
+//! - [`rules`]: hardware rules covering every item and action of the model.
+//! - [`testpmd`]: runs commands through the real `dpdk-testpmd` parser.
 //!
 //! Invariants: nothing here touches a system OVS (every command gets an
 //! explicit socket inside the sandbox), every wait is bounded, and every
-//! process started is killed and reaped on drop. This module depends on
-//! nothing but `std` and `libc`.
+//! process started is killed and reaped on drop.
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
@@ -22,3 +23,5 @@ pub mod kube_ovn;
 pub mod ovs;
 pub mod packet;
 pub mod pcap;
+pub mod rules;
+pub mod testpmd;
