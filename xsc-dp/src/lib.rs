@@ -9,5 +9,6 @@
 pub use xsc_sys as ffi;
 
 pub mod dpdk;
+pub mod profile;
 pub mod rte;
 pub mod rule;

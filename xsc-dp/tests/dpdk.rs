@@ -409,3 +409,54 @@ fn flow_handles_made_before_a_flush_are_inert() {
     drop(port);
     assert_eq!(live_handles(), baseline());
 }
+
+#[test]
+fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
+    use xsc_dp::profile::{probe, ActionKind, DeviceProfile, ItemKind};
+    let mut fx = dpdk();
+    let name = fx.name("net_null");
+    let mut null = Port::probe(&fx.eal, &name).expect("probe net_null");
+    null.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    let p = probe(&null, Direction::Transfer, &DeviceProfile::metascale());
+    assert!(ItemKind::ALL.iter().all(|&k| !p.has_item(k)), "{p:?}");
+    assert!(ActionKind::ALL.iter().all(|&k| !p.has_action(k)), "{p:?}");
+    assert!(!p.async_api && !p.mirror);
+    assert_eq!(p.name, "probed:net_null");
+    drop(null);
+
+    if !tap_available() {
+        return;
+    }
+    let name = fx.name("net_tap");
+    let iface = format!("xscpr{}", std::process::id() % 10000);
+    let Ok(mut tap) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
+        loud("SKIPPED: net_tap could not be created here");
+        return;
+    };
+    tap.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    tap.start().expect("start");
+    let p = probe(&tap, Direction::Ingress, &DeviceProfile::generic());
+    for k in [
+        ItemKind::Eth,
+        ItemKind::Vlan,
+        ItemKind::Ipv4,
+        ItemKind::Ipv6,
+        ItemKind::Tcp,
+        ItemKind::Udp,
+    ] {
+        assert!(p.has_item(k), "tap parses {k}: {p:?}");
+    }
+    for k in [ItemKind::Tag, ItemKind::Geneve, ItemKind::RepresentedPort] {
+        assert!(!p.has_item(k), "tap has no {k}");
+    }
+    for k in [ActionKind::Drop, ActionKind::Queue] {
+        assert!(p.has_action(k), "tap does {k}");
+    }
+    for k in [ActionKind::SetTag, ActionKind::Jump, ActionKind::RawEncap] {
+        assert!(!p.has_action(k), "tap has no {k}");
+    }
+    drop(tap);
+    assert_eq!(live_handles(), baseline());
+}

@@ -1,0 +1,809 @@
+//! What a device accepts: [`DeviceProfile`].
+//!
+//! The translation asks the profile, never the device: which items and
+//! actions exist, how many groups and rules fit, which metadata registers
+//! (rte_flow `TAG`s) hold OVS's packet metadata, whether conntrack tables
+//! and the template/async API exist. Three sources:
+//!
+//! - [`DeviceProfile::metascale`]: our model of the Yunsilicon metaScale NIC.
+//!   No public rte_flow description of it exists (upstream DPDK's xsc PMD has
+//!   no flow ops), so every value is an assumption, written next to it, all
+//!   in that one function.
+//! - [`DeviceProfile::generic`]: a capable rte_flow switchdev NIC.
+//! - [`probe`]: what a real DPDK port's PMD accepts, learnt by validating one
+//!   minimal rule per item and action.
+
+use std::fmt;
+
+use smallvec::smallvec;
+
+use crate::dpdk::Port;
+use crate::rte::{lower, Direction, RteRule};
+use crate::rule::*;
+
+/// A set of [`ItemKind`]s or [`ActionKind`]s, one bit each.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct KindSet(u64);
+
+impl KindSet {
+    /// The empty set.
+    pub const EMPTY: Self = Self(0);
+
+    /// Adds a kind.
+    pub fn insert(&mut self, bit: u32) {
+        self.0 |= 1 << bit;
+    }
+
+    /// Whether the kind is in the set.
+    pub fn contains(self, bit: u32) -> bool {
+        self.0 & (1 << bit) != 0
+    }
+
+    fn of(bits: &[u32]) -> Self {
+        let mut s = Self::EMPTY;
+        for &b in bits {
+            s.insert(b);
+        }
+        s
+    }
+}
+
+impl fmt::Debug for KindSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+macro_rules! kinds {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The rte_flow name, lower case as testpmd spells it.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            fn bit(self) -> u32 {
+                self as u32
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+kinds!(
+    /// The kind of an [`Item`], without its values.
+    ItemKind {
+        Eth => "eth", Vlan => "vlan", Ipv4 => "ipv4", Ipv6 => "ipv6", Ipv6FragExt => "ipv6_frag_ext",
+        Tcp => "tcp", Udp => "udp", Sctp => "sctp", Icmp => "icmp", Icmp6 => "icmp6",
+        ArpEthIpv4 => "arp_eth_ipv4", Icmp6NdNs => "icmp6_nd_ns", Icmp6NdNa => "icmp6_nd_na",
+        Icmp6NdOptSlaEth => "icmp6_nd_opt_sla_eth", Icmp6NdOptTlaEth => "icmp6_nd_opt_tla_eth",
+        Tag => "tag", Meta => "meta", Mark => "mark", RepresentedPort => "represented_port",
+        PortRepresentor => "port_representor", Vxlan => "vxlan", Geneve => "geneve",
+    }
+);
+
+kinds!(
+    /// The kind of an [`Action`], without its values.
+    ActionKind {
+        Count => "count", Drop => "drop", Jump => "jump", Mark => "mark", SetTag => "set_tag",
+        SetMeta => "set_meta", Queue => "queue", RepresentedPort => "represented_port",
+        PortRepresentor => "port_representor", SetMacSrc => "set_mac_src", SetMacDst => "set_mac_dst",
+        SetIpv4Src => "set_ipv4_src", SetIpv4Dst => "set_ipv4_dst", SetIpv6Src => "set_ipv6_src",
+        SetIpv6Dst => "set_ipv6_dst", SetTpSrc => "set_tp_src", SetTpDst => "set_tp_dst",
+        SetTtl => "set_ttl", DecTtl => "dec_ttl", SetIpv4Dscp => "set_ipv4_dscp",
+        SetIpv6Dscp => "set_ipv6_dscp", ModifyField => "modify_field", OfPushVlan => "of_push_vlan",
+        OfSetVlanVid => "of_set_vlan_vid", OfSetVlanPcp => "of_set_vlan_pcp", OfPopVlan => "of_pop_vlan",
+        RawEncap => "raw_encap", RawDecap => "raw_decap", VxlanDecap => "vxlan_decap", Sample => "sample",
+    }
+);
+
+impl Item {
+    /// The item's kind.
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            Item::Eth(_) => ItemKind::Eth,
+            Item::Vlan(_) => ItemKind::Vlan,
+            Item::Ipv4 { .. } => ItemKind::Ipv4,
+            Item::Ipv6(_) => ItemKind::Ipv6,
+            Item::Ipv6FragExt { .. } => ItemKind::Ipv6FragExt,
+            Item::Tcp(_) => ItemKind::Tcp,
+            Item::Udp(_) => ItemKind::Udp,
+            Item::Sctp(_) => ItemKind::Sctp,
+            Item::Icmp(_) => ItemKind::Icmp,
+            Item::Icmp6(_) => ItemKind::Icmp6,
+            Item::ArpEthIpv4(_) => ItemKind::ArpEthIpv4,
+            Item::Icmp6NdNs(_) => ItemKind::Icmp6NdNs,
+            Item::Icmp6NdNa(_) => ItemKind::Icmp6NdNa,
+            Item::Icmp6NdOptSlaEth(_) => ItemKind::Icmp6NdOptSlaEth,
+            Item::Icmp6NdOptTlaEth(_) => ItemKind::Icmp6NdOptTlaEth,
+            Item::Tag { .. } => ItemKind::Tag,
+            Item::Meta(_) => ItemKind::Meta,
+            Item::Mark(_) => ItemKind::Mark,
+            Item::RepresentedPort { .. } => ItemKind::RepresentedPort,
+            Item::PortRepresentor { .. } => ItemKind::PortRepresentor,
+            Item::Vxlan(_) => ItemKind::Vxlan,
+            Item::Geneve(_) => ItemKind::Geneve,
+        }
+    }
+}
+
+impl Action {
+    /// The action's kind (`ModifyField` and `CopyField` are both `modify_field`).
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Count => ActionKind::Count,
+            Action::Drop => ActionKind::Drop,
+            Action::Jump { .. } => ActionKind::Jump,
+            Action::Mark { .. } => ActionKind::Mark,
+            Action::SetTag { .. } => ActionKind::SetTag,
+            Action::SetMeta { .. } => ActionKind::SetMeta,
+            Action::Queue { .. } => ActionKind::Queue,
+            Action::RepresentedPort { .. } => ActionKind::RepresentedPort,
+            Action::PortRepresentor { .. } => ActionKind::PortRepresentor,
+            Action::SetMacSrc(_) => ActionKind::SetMacSrc,
+            Action::SetMacDst(_) => ActionKind::SetMacDst,
+            Action::SetIpv4Src(_) => ActionKind::SetIpv4Src,
+            Action::SetIpv4Dst(_) => ActionKind::SetIpv4Dst,
+            Action::SetIpv6Src(_) => ActionKind::SetIpv6Src,
+            Action::SetIpv6Dst(_) => ActionKind::SetIpv6Dst,
+            Action::SetTpSrc(_) => ActionKind::SetTpSrc,
+            Action::SetTpDst(_) => ActionKind::SetTpDst,
+            Action::SetTtl(_) => ActionKind::SetTtl,
+            Action::DecTtl => ActionKind::DecTtl,
+            Action::SetIpv4Dscp(_) => ActionKind::SetIpv4Dscp,
+            Action::SetIpv6Dscp(_) => ActionKind::SetIpv6Dscp,
+            Action::ModifyField { .. } | Action::CopyField { .. } => ActionKind::ModifyField,
+            Action::OfPushVlan { .. } => ActionKind::OfPushVlan,
+            Action::OfSetVlanVid(_) => ActionKind::OfSetVlanVid,
+            Action::OfSetVlanPcp(_) => ActionKind::OfSetVlanPcp,
+            Action::OfPopVlan => ActionKind::OfPopVlan,
+            Action::RawEncap(_) => ActionKind::RawEncap,
+            Action::RawDecap { .. } => ActionKind::RawDecap,
+            Action::VxlanDecap => ActionKind::VxlanDecap,
+            Action::Sample { .. } => ActionKind::Sample,
+        }
+    }
+}
+
+/// Where one piece of OVS metadata lives: bits `[shift, shift + width)` of
+/// TAG register `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegField {
+    /// The TAG index.
+    pub index: u8,
+    /// Lowest bit used.
+    pub shift: u8,
+    /// Bits used.
+    pub width: u8,
+}
+
+impl RegField {
+    /// The field's bits within its register.
+    pub fn mask(self) -> u32 {
+        let ones = if self.width >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.width) - 1
+        };
+        ones << self.shift
+    }
+
+    /// `value` placed at the field's bits (higher bits dropped: callers check
+    /// ranges first).
+    pub fn place(self, value: u32) -> u32 {
+        (value << self.shift) & self.mask()
+    }
+}
+
+/// The register layout the translation uses for OVS's packet metadata.
+/// OVS keeps it across recirculation; so do TAGs across `JUMP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegisterMap {
+    /// `ct_state` in OVS's bit order (new 0x01, est 0x02, rel 0x04, rpl 0x08,
+    /// inv 0x10, trk 0x20, snat 0x40, dnat 0x80).
+    pub ct_state: RegField,
+    /// `ct_zone` (16 bits).
+    pub ct_zone: RegField,
+    /// `ct_mark` (32 bits).
+    pub ct_mark: RegField,
+    /// The interned id of `ct_label` (128 bits in OVS, a small id here).
+    pub ct_label: RegField,
+    /// The recirculation target after conntrack: which group the post-CT
+    /// dispatch jumps to.
+    pub recirc_target: RegField,
+    /// Tunnel metadata after decap: the VNI.
+    pub tun_id: RegField,
+    /// A virtual `in_port` (a tunnel port after decap).
+    pub virtual_in_port: RegField,
+}
+
+/// What a device accepts, and how the translation lays metadata out on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceProfile {
+    /// Name for reports (`metascale`, `generic`, `probed:net_tap`).
+    pub name: String,
+    /// Items the device matches on.
+    pub items: KindSet,
+    /// Actions the device executes.
+    pub actions: KindSet,
+    /// Rules are created in this direction (transfer on a switchdev NIC).
+    pub direction: Direction,
+    /// Groups (tables), group 0 included.
+    pub groups: u32,
+    /// Rules one group holds.
+    pub rules_per_group: u32,
+    /// Rules the whole device holds.
+    pub rules: u32,
+    /// Priority levels within a group (0 is highest).
+    pub priorities: u32,
+    /// TAG registers and their width in bits.
+    pub tag_registers: u8,
+    /// Bits per TAG register.
+    pub tag_width: u8,
+    /// Where OVS metadata lives.
+    pub registers: RegisterMap,
+    /// Whether conntrack offload tables exist (CT and CT-NAT groups fed with
+    /// established connections).
+    pub ct_tables: bool,
+    /// Whether the template/async flow API is available.
+    pub async_api: bool,
+    /// Whether `SAMPLE` with ratio 1 (a mirror) can copy a packet to
+    /// another port, which several outputs need.
+    pub mirror: bool,
+    /// Whether rte_flow meters exist.
+    pub meters: bool,
+    /// Longest `RAW_ENCAP` header.
+    pub max_encap_size: u16,
+    /// Whether address masks may be arbitrary bit masks (else prefixes only).
+    pub arbitrary_masks: bool,
+}
+
+impl DeviceProfile {
+    /// Whether the device matches on `kind`.
+    pub fn has_item(&self, kind: ItemKind) -> bool {
+        self.items.contains(kind.bit())
+    }
+
+    /// Whether the device executes `kind`.
+    pub fn has_action(&self, kind: ActionKind) -> bool {
+        self.actions.contains(kind.bit())
+    }
+
+    /// The register layout both built-in profiles use: register 0 holds the
+    /// conntrack state and zone (packed, as TC CT offload does), 1 the mark,
+    /// 2 the label id and the recirculation target, 3 the tunnel VNI and the
+    /// virtual in_port.
+    fn default_registers() -> RegisterMap {
+        RegisterMap {
+            ct_state: RegField {
+                index: 0,
+                shift: 0,
+                width: 8,
+            },
+            ct_zone: RegField {
+                index: 0,
+                shift: 16,
+                width: 16,
+            },
+            ct_mark: RegField {
+                index: 1,
+                shift: 0,
+                width: 32,
+            },
+            ct_label: RegField {
+                index: 2,
+                shift: 0,
+                width: 16,
+            },
+            recirc_target: RegField {
+                index: 2,
+                shift: 16,
+                width: 16,
+            },
+            tun_id: RegField {
+                index: 3,
+                shift: 0,
+                width: 24,
+            },
+            virtual_in_port: RegField {
+                index: 3,
+                shift: 24,
+                width: 8,
+            },
+        }
+    }
+
+    /// Our model of the Yunsilicon metaScale NIC in switchdev mode. Every
+    /// value is an assumption; the reason is beside it. Measure the real
+    /// NIC with [`probe`] and prefer that where it disagrees.
+    pub fn metascale() -> Self {
+        Self {
+            name: "metascale".into(),
+            // Assumption: the usual switchdev match set. The deployment
+            // guide's `dump-flows type=offloaded` shows flows matching
+            // in_port, eth (with a multicast-bit mask), ipv4 dst prefixes,
+            // ct_state/ct_mark and recirc_id offloaded; L4 and ARP/ND are
+            // what every eswitch of its class matches too.
+            items: KindSet::of(&[
+                ItemKind::Eth.bit(),
+                ItemKind::Vlan.bit(),
+                ItemKind::Ipv4.bit(),
+                ItemKind::Ipv6.bit(),
+                ItemKind::Tcp.bit(),
+                ItemKind::Udp.bit(),
+                ItemKind::Icmp.bit(),
+                ItemKind::Icmp6.bit(),
+                ItemKind::Tag.bit(),
+                ItemKind::Meta.bit(),
+                ItemKind::RepresentedPort.bit(),
+                ItemKind::Vxlan.bit(),
+                ItemKind::Geneve.bit(),
+            ]),
+            // Assumption: forwarding, drop, groups, registers, header
+            // rewrites and VLAN/tunnel push-pop, which the offloaded flows of
+            // a Kube-OVN node need; no SAMPLE (mirroring) and no meters,
+            // which nothing in the guide shows.
+            actions: KindSet::of(&[
+                ActionKind::Count.bit(),
+                ActionKind::Drop.bit(),
+                ActionKind::Jump.bit(),
+                ActionKind::Mark.bit(),
+                ActionKind::SetTag.bit(),
+                ActionKind::SetMeta.bit(),
+                ActionKind::RepresentedPort.bit(),
+                ActionKind::PortRepresentor.bit(),
+                ActionKind::SetMacSrc.bit(),
+                ActionKind::SetMacDst.bit(),
+                ActionKind::SetIpv4Src.bit(),
+                ActionKind::SetIpv4Dst.bit(),
+                ActionKind::SetIpv6Src.bit(),
+                ActionKind::SetIpv6Dst.bit(),
+                ActionKind::SetTpSrc.bit(),
+                ActionKind::SetTpDst.bit(),
+                ActionKind::SetTtl.bit(),
+                ActionKind::DecTtl.bit(),
+                ActionKind::ModifyField.bit(),
+                ActionKind::OfPushVlan.bit(),
+                ActionKind::OfSetVlanVid.bit(),
+                ActionKind::OfSetVlanPcp.bit(),
+                ActionKind::OfPopVlan.bit(),
+                ActionKind::RawEncap.bit(),
+                ActionKind::RawDecap.bit(),
+            ]),
+            // The guide runs OVS offload on PF representors: transfer rules.
+            direction: Direction::Transfer,
+            // Assumption: 4096 groups. A Kube-OVN node uses one recirc id
+            // per ct() call site and datapath flow shape: hundreds, not
+            // thousands (the guide's ids are around 0x2d277 because OVS
+            // never reuses them, not because thousands are live).
+            groups: 4096,
+            // Assumption: 64k rules per group, 1M in all: an eswitch of
+            // this class (25/100G SmartNIC) and OVS's default flow limit
+            // (200k megaflows) with room for conntrack entries.
+            rules_per_group: 1 << 16,
+            rules: 1 << 20,
+            // Assumption: 16 priority levels per group, as mlx5 exposes.
+            priorities: 16,
+            // Assumption: four 32-bit metadata registers usable by the
+            // application (others are kept by the PMD for its own tables).
+            tag_registers: 4,
+            tag_width: 32,
+            registers: Self::default_registers(),
+            // The guide's offloaded flows include ct(zone=..,nat) and
+            // recirc(): the NIC has conntrack tables.
+            ct_tables: true,
+            // Assumption: no template/async API (the upstream xsc PMD has no
+            // rte_flow ops at all; the vendor stack is not public).
+            async_api: false,
+            mirror: false,
+            meters: false,
+            // Assumption: outer Ethernet + IPv6 + UDP + Geneve with options
+            // fits in 128 bytes.
+            max_encap_size: 128,
+            // The guide shows `eth(src=../01:00:00:00:00:00)` offloaded: a
+            // mask that is not a prefix.
+            arbitrary_masks: true,
+        }
+    }
+
+    /// A capable rte_flow switchdev NIC: every item and action this crate
+    /// emits, mirrors, meters, the async API, 8 registers, 64k groups.
+    pub fn generic() -> Self {
+        let mut items = KindSet::EMPTY;
+        for k in ItemKind::ALL {
+            items.insert(k.bit());
+        }
+        let mut actions = KindSet::EMPTY;
+        for k in ActionKind::ALL {
+            actions.insert(k.bit());
+        }
+        Self {
+            name: "generic".into(),
+            items,
+            actions,
+            direction: Direction::Transfer,
+            groups: 1 << 16,
+            rules_per_group: 1 << 20,
+            rules: 1 << 22,
+            priorities: 16,
+            tag_registers: 8,
+            tag_width: 32,
+            registers: Self::default_registers(),
+            ct_tables: true,
+            async_api: true,
+            mirror: true,
+            meters: true,
+            max_encap_size: 256,
+            arbitrary_masks: true,
+        }
+    }
+
+    /// A profile by name: `metascale` or `generic`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "metascale" => Some(Self::metascale()),
+            "generic" => Some(Self::generic()),
+            _ => None,
+        }
+    }
+}
+
+/// One minimal rule that needs only `kind` beyond an Ethernet match.
+fn item_probe(kind: ItemKind, dir: Direction) -> HwRule {
+    let any = |p| -> Masked<PortsItem> { Masked::new(p, p) };
+    let eth = Item::Eth(Masked::default());
+    let ipv4 = Item::Ipv4 {
+        m: Masked::default(),
+        last: None,
+    };
+    let ipv6 = Item::Ipv6(Masked::default());
+    let udp = Item::Udp(any(PortsItem::default()));
+    let item = match kind {
+        ItemKind::Eth => eth,
+        ItemKind::Vlan => Item::Vlan(Masked::new(
+            VlanItem {
+                tci: 100,
+                ..Default::default()
+            },
+            VlanItem {
+                tci: 0xfff,
+                ..Default::default()
+            },
+        )),
+        ItemKind::Ipv4 => Item::Ipv4 {
+            m: Masked::new(
+                Ipv4Item {
+                    dst: [10, 0, 0, 1],
+                    ..Default::default()
+                },
+                Ipv4Item {
+                    dst: [255; 4],
+                    ..Default::default()
+                },
+            ),
+            last: None,
+        },
+        ItemKind::Ipv6 => Item::Ipv6(Masked::new(
+            Ipv6Item {
+                proto: 17,
+                ..Default::default()
+            },
+            Ipv6Item {
+                proto: 0xff,
+                ..Default::default()
+            },
+        )),
+        ItemKind::Ipv6FragExt => Item::Ipv6FragExt {
+            m: Masked::default(),
+            last: None,
+        },
+        ItemKind::Tcp => Item::Tcp(Masked::new(
+            TcpItem {
+                dst: 80,
+                ..Default::default()
+            },
+            TcpItem {
+                dst: 0xffff,
+                ..Default::default()
+            },
+        )),
+        ItemKind::Udp => Item::Udp(Masked::new(
+            PortsItem { src: 0, dst: 53 },
+            PortsItem {
+                src: 0,
+                dst: 0xffff,
+            },
+        )),
+        ItemKind::Sctp => Item::Sctp(Masked::new(
+            PortsItem { src: 0, dst: 9 },
+            PortsItem {
+                src: 0,
+                dst: 0xffff,
+            },
+        )),
+        ItemKind::Icmp => Item::Icmp(Masked::new(
+            IcmpItem {
+                icmp_type: 8,
+                code: 0,
+            },
+            IcmpItem {
+                icmp_type: 0xff,
+                code: 0,
+            },
+        )),
+        ItemKind::Icmp6 => Item::Icmp6(Masked::new(
+            IcmpItem {
+                icmp_type: 128,
+                code: 0,
+            },
+            IcmpItem {
+                icmp_type: 0xff,
+                code: 0,
+            },
+        )),
+        ItemKind::ArpEthIpv4 => Item::ArpEthIpv4(Masked::new(
+            ArpItem {
+                op: 1,
+                ..Default::default()
+            },
+            ArpItem {
+                op: 0xffff,
+                ..Default::default()
+            },
+        )),
+        ItemKind::Icmp6NdNs => Item::Icmp6NdNs(Masked::default()),
+        ItemKind::Icmp6NdNa => Item::Icmp6NdNa(Masked::default()),
+        ItemKind::Icmp6NdOptSlaEth => Item::Icmp6NdOptSlaEth(Masked::default()),
+        ItemKind::Icmp6NdOptTlaEth => Item::Icmp6NdOptTlaEth(Masked::default()),
+        ItemKind::Tag => Item::Tag {
+            index: 0,
+            m: Masked::new(1, u32::MAX),
+        },
+        ItemKind::Meta => Item::Meta(Masked::new(1, u32::MAX)),
+        ItemKind::Mark => Item::Mark(Masked::new(1, u32::MAX)),
+        ItemKind::RepresentedPort => Item::RepresentedPort { port_id: 0 },
+        ItemKind::PortRepresentor => Item::PortRepresentor { port_id: 0 },
+        ItemKind::Vxlan => Item::Vxlan(Masked::new(
+            TunnelItem {
+                vni: 1,
+                protocol: 0,
+            },
+            TunnelItem {
+                vni: 0xff_ffff,
+                protocol: 0,
+            },
+        )),
+        ItemKind::Geneve => Item::Geneve(Masked::new(
+            TunnelItem {
+                vni: 1,
+                protocol: 0,
+            },
+            TunnelItem {
+                vni: 0xff_ffff,
+                protocol: 0,
+            },
+        )),
+    };
+    // The headers the item sits on, so the pattern is a well-formed stack.
+    let mut pattern: smallvec::SmallVec<[Item; 8]> = match kind {
+        ItemKind::Eth | ItemKind::Tag | ItemKind::Meta | ItemKind::Mark => smallvec![],
+        ItemKind::RepresentedPort | ItemKind::PortRepresentor => smallvec![],
+        ItemKind::Tcp | ItemKind::Udp | ItemKind::Sctp | ItemKind::Icmp => smallvec![eth, ipv4],
+        ItemKind::Ipv6FragExt | ItemKind::Icmp6 => smallvec![eth, ipv6],
+        ItemKind::Icmp6NdNs | ItemKind::Icmp6NdNa => {
+            smallvec![eth, ipv6, Item::Icmp6(Masked::default())]
+        }
+        ItemKind::Icmp6NdOptSlaEth => smallvec![
+            eth,
+            ipv6,
+            Item::Icmp6(Masked::default()),
+            Item::Icmp6NdNs(Masked::default())
+        ],
+        ItemKind::Icmp6NdOptTlaEth => smallvec![
+            eth,
+            ipv6,
+            Item::Icmp6(Masked::default()),
+            Item::Icmp6NdNa(Masked::default())
+        ],
+        ItemKind::Vxlan | ItemKind::Geneve => smallvec![eth, ipv4, udp],
+        _ => smallvec![eth],
+    };
+    pattern.push(item);
+    HwRule {
+        attr: Attr {
+            group: 0,
+            priority: 0,
+            dir,
+        },
+        pattern,
+        actions: smallvec![Action::Drop],
+    }
+}
+
+/// One minimal rule that needs only `kind` beyond an Ethernet match (and a
+/// fate action where `kind` is not one).
+fn action_probe(kind: ActionKind, dir: Direction) -> HwRule {
+    let action = match kind {
+        ActionKind::Count => Action::Count,
+        ActionKind::Drop => Action::Drop,
+        ActionKind::Jump => Action::Jump { group: 1 },
+        ActionKind::Mark => Action::Mark { id: 1 },
+        ActionKind::SetTag => Action::SetTag {
+            index: 0,
+            data: 1,
+            mask: u32::MAX,
+        },
+        ActionKind::SetMeta => Action::SetMeta {
+            data: 1,
+            mask: u32::MAX,
+        },
+        ActionKind::Queue => Action::Queue { index: 0 },
+        ActionKind::RepresentedPort => Action::RepresentedPort { port_id: 0 },
+        ActionKind::PortRepresentor => Action::PortRepresentor { port_id: 0 },
+        ActionKind::SetMacSrc => Action::SetMacSrc([2, 0, 0, 0, 0, 1]),
+        ActionKind::SetMacDst => Action::SetMacDst([2, 0, 0, 0, 0, 1]),
+        ActionKind::SetIpv4Src => Action::SetIpv4Src([10, 0, 0, 1]),
+        ActionKind::SetIpv4Dst => Action::SetIpv4Dst([10, 0, 0, 1]),
+        ActionKind::SetIpv6Src => Action::SetIpv6Src([0xfd; 16]),
+        ActionKind::SetIpv6Dst => Action::SetIpv6Dst([0xfd; 16]),
+        ActionKind::SetTpSrc => Action::SetTpSrc(1),
+        ActionKind::SetTpDst => Action::SetTpDst(1),
+        ActionKind::SetTtl => Action::SetTtl(63),
+        ActionKind::DecTtl => Action::DecTtl,
+        ActionKind::SetIpv4Dscp => Action::SetIpv4Dscp(10),
+        ActionKind::SetIpv6Dscp => Action::SetIpv6Dscp(10),
+        ActionKind::ModifyField => Action::ModifyField {
+            dst: Field::Tag(0),
+            offset: 0,
+            width: 8,
+            value: [0; 16],
+        },
+        ActionKind::OfPushVlan => Action::OfPushVlan { ethertype: 0x8100 },
+        ActionKind::OfSetVlanVid => Action::OfSetVlanVid(100),
+        ActionKind::OfSetVlanPcp => Action::OfSetVlanPcp(0),
+        ActionKind::OfPopVlan => Action::OfPopVlan,
+        ActionKind::RawEncap => Action::RawEncap(std::sync::Arc::from(&[0u8; 50][..])),
+        ActionKind::RawDecap => Action::RawDecap { size: 50 },
+        ActionKind::VxlanDecap => Action::VxlanDecap,
+        ActionKind::Sample => Action::Sample {
+            ratio: 1,
+            actions: std::sync::Arc::from(vec![Action::Count]),
+        },
+    };
+    let fate = matches!(
+        kind,
+        ActionKind::Drop
+            | ActionKind::Jump
+            | ActionKind::Queue
+            | ActionKind::RepresentedPort
+            | ActionKind::PortRepresentor
+    );
+    let mut actions: smallvec::SmallVec<[Action; 8]> = smallvec![action];
+    if !fate {
+        actions.push(if dir == Direction::Transfer {
+            Action::Jump { group: 1 }
+        } else {
+            Action::Queue { index: 0 }
+        });
+    }
+    HwRule {
+        attr: Attr {
+            group: 0,
+            priority: 0,
+            dir,
+        },
+        pattern: smallvec![Item::Eth(Masked::default())],
+        actions,
+    }
+}
+
+/// Learns what `port`'s PMD accepts by validating one minimal rule per item
+/// and action kind with `rte_flow_validate`, in direction `dir`. Sizes,
+/// registers and the rest are taken from `base` (validation cannot count
+/// tables); `async_api` is whether `rte_flow_info_get` answers.
+pub fn probe(port: &Port, dir: Direction, base: &DeviceProfile) -> DeviceProfile {
+    let mut rte = RteRule::new();
+    let mut accepts = |rule: &HwRule| lower(rule, &mut rte).is_ok() && port.validate(&rte).is_ok();
+    let mut items = KindSet::EMPTY;
+    for &k in ItemKind::ALL {
+        if accepts(&item_probe(k, dir)) {
+            items.insert(k.bit());
+        }
+    }
+    let mut actions = KindSet::EMPTY;
+    for &k in ActionKind::ALL {
+        if accepts(&action_probe(k, dir)) {
+            actions.insert(k.bit());
+        }
+    }
+    let driver = port
+        .info()
+        .map(|i| i.driver)
+        .unwrap_or_else(|_| format!("port{}", port.id()));
+    DeviceProfile {
+        name: format!("probed:{driver}"),
+        items,
+        actions,
+        direction: dir,
+        async_api: port.flow_info().is_ok(),
+        mirror: actions.contains(ActionKind::Sample.bit()),
+        ..base.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_distinct_bit_within_the_set() {
+        assert!(ItemKind::ALL.len() <= 64 && ActionKind::ALL.len() <= 64);
+        let g = DeviceProfile::generic();
+        for &k in ItemKind::ALL {
+            assert!(g.has_item(k), "{k}");
+        }
+        for &k in ActionKind::ALL {
+            assert!(g.has_action(k), "{k}");
+        }
+        let m = DeviceProfile::metascale();
+        assert!(m.has_item(ItemKind::Tag) && m.has_action(ActionKind::Jump));
+        assert!(!m.has_action(ActionKind::Sample) && !m.mirror);
+        assert!(!m.has_item(ItemKind::ArpEthIpv4));
+    }
+
+    #[test]
+    fn register_fields_do_not_overlap() {
+        let r = DeviceProfile::metascale().registers;
+        let fields = [
+            r.ct_state,
+            r.ct_zone,
+            r.ct_mark,
+            r.ct_label,
+            r.recirc_target,
+            r.tun_id,
+            r.virtual_in_port,
+        ];
+        for (i, a) in fields.iter().enumerate() {
+            assert!(u32::from(a.shift) + u32::from(a.width) <= 32, "{a:?}");
+            assert!(a.index < DeviceProfile::metascale().tag_registers, "{a:?}");
+            for b in &fields[i + 1..] {
+                assert!(
+                    a.index != b.index || a.mask() & b.mask() == 0,
+                    "{a:?} overlaps {b:?}"
+                );
+            }
+        }
+        assert_eq!(r.ct_zone.place(0x1234), 0x1234_0000);
+        assert_eq!(r.ct_mark.mask(), u32::MAX);
+    }
+
+    #[test]
+    fn probe_rules_lower() {
+        let mut rte = RteRule::new();
+        for dir in [Direction::Ingress, Direction::Transfer] {
+            for &k in ItemKind::ALL {
+                let rule = item_probe(k, dir);
+                assert_eq!(rule.pattern.last().map(Item::kind), Some(k));
+                lower(&rule, &mut rte).unwrap();
+            }
+            for &k in ActionKind::ALL {
+                let rule = action_probe(k, dir);
+                assert_eq!(rule.actions[0].kind(), k);
+                lower(&rule, &mut rte).unwrap();
+            }
+        }
+    }
+}
