@@ -3,9 +3,12 @@
 //! understood, and a normaliser (verbose → plain, reordered keys, ...).
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use xsc_dp::odp::{format_actions, is_dump_header, parse_actions, ConnEntry, Megaflow, ParseError, Style};
+use xsc_dp::odp::{
+    format_actions, is_dump_header, parse_actions, ConnEntry, Megaflow, ParseError, Style,
+};
 
-pub(crate) const HELP: &str = "usage: xsc-offload parse [--verbose|--plain] [--conntrack] [--actions] [--keep-going] [FILE|-]
+pub(crate) const HELP: &str =
+    "usage: xsc-offload parse [--verbose|--plain] [--conntrack] [--actions] [--keep-going] [FILE|-]
 
 Reads `ovs-appctl dpctl/dump-flows [-m]` lines (default), `dpctl/dump-conntrack`
 lines (--conntrack) or bare datapath action lists (--actions) from FILE or
@@ -88,16 +91,21 @@ pub fn run(args: &[String]) -> ExitCode {
             }
         };
         text.clear();
-        let result: Result<(), ParseError> = if line.trim().is_empty() || (mode == Mode::Flows && is_dump_header(&line)) {
-            text.push_str(&line);
-            Ok(())
-        } else {
-            match mode {
-                Mode::Flows => flow.parse_into(&line).map(|()| flow.format(&mut text, style)),
-                Mode::Conntrack => ConnEntry::parse(&line).map(|e| e.format(&mut text)),
-                Mode::Actions => parse_actions(line.trim_end()).map(|a| format_actions(&mut text, &a)),
-            }
-        };
+        let result: Result<(), ParseError> =
+            if line.trim().is_empty() || (mode == Mode::Flows && is_dump_header(&line)) {
+                text.push_str(&line);
+                Ok(())
+            } else {
+                match mode {
+                    Mode::Flows => flow
+                        .parse_into(&line)
+                        .map(|()| flow.format(&mut text, style)),
+                    Mode::Conntrack => ConnEntry::parse(&line).map(|e| e.format(&mut text)),
+                    Mode::Actions => {
+                        parse_actions(line.trim_end()).map(|a| format_actions(&mut text, &a))
+                    }
+                }
+            };
         if let Err(e) = result {
             let e = e.at_line(i + 1);
             eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());

@@ -50,6 +50,16 @@ fn at_list_end(c: &Cursor<'_>, end: ListEnd) -> bool {
 
 pub(crate) fn parse_action_list(c: &mut Cursor<'_>, end: ListEnd) -> PResult<Actions> {
     let mut list = Actions::new();
+    parse_action_list_into(c, end, &mut list)?;
+    Ok(list)
+}
+
+/// Appends the actions of a list to `list` (which the caller has cleared).
+pub(crate) fn parse_action_list_into(
+    c: &mut Cursor<'_>,
+    end: ListEnd,
+    list: &mut Actions,
+) -> PResult<()> {
     // A list that is just "drop" is the empty list.
     if c.starts_with("drop") {
         let save = c.pos();
@@ -60,7 +70,7 @@ pub(crate) fn parse_action_list(c: &mut Cursor<'_>, end: ListEnd) -> PResult<Act
         }
         if at_list_end(&probe, end) {
             *c = probe;
-            return Ok(list);
+            return Ok(());
         }
         c.set_pos(save);
     }
@@ -68,16 +78,16 @@ pub(crate) fn parse_action_list(c: &mut Cursor<'_>, end: ListEnd) -> PResult<Act
         return Err(c.expected("an action", Context::Top));
     }
     loop {
-        parse_action(c, &mut list)?;
+        parse_action(c, list)?;
         if at_list_end(c, end) {
-            return Ok(list);
+            return Ok(());
         }
         match c.peek() {
             Some(b) if is_delim(b) => {
                 c.skip_delims();
                 if at_list_end(c, end) {
                     if end == ListEnd::Input {
-                        return Ok(list);
+                        return Ok(());
                     }
                     return Err(c.expected("an action", Context::Top));
                 }
@@ -604,9 +614,7 @@ fn parse_nat(c: &mut Cursor<'_>) -> PResult<Nat> {
             }
         }
     }
-    if nat.proto_min == 0 {
-        nat.proto_max = 0;
-    } else if nat.proto_max <= nat.proto_min {
+    if nat.proto_min == 0 || nat.proto_max <= nat.proto_min {
         nat.proto_max = 0;
     }
     Ok(nat)
@@ -698,7 +706,11 @@ fn parse_push_nsh(c: &mut Cursor<'_>) -> PResult<PushNsh> {
                 name
             }
             b"md2" => {
-                if !(c.eat("0x") || c.eat("0X")) {
+                if c.eat_byte(b'0') && !matches!(c.peek(), Some(b'x' | b'X')) {
+                    n.md2.clear();
+                    return Ok(Some("md2"));
+                }
+                if !(c.eat("x") || c.eat("X")) {
                     return Err(c.expected("'0x'", af(A, "md2")));
                 }
                 let mut v: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
@@ -1391,8 +1403,15 @@ fn fmt_push_nsh(out: &mut String, n: &PushNsh) {
             w::hex(out, u64::from(*c));
         }
     } else {
+        // OVS uses ds_put_hex(), which drops leading zero bytes; all bytes
+        // are printed here so that the text reads back to the same metadata.
         out.push_str(",md2=");
-        w::ds_hex(out, &n.md2);
+        if n.md2.is_empty() {
+            out.push('0');
+        } else {
+            out.push_str("0x");
+            w::hex_bytes(out, &n.md2);
+        }
     }
     out.push(')');
 }

@@ -11,7 +11,7 @@
 //! model holds, so verbose text → model → verbose text is the identity on
 //! anything OVS printed; [`Style::Plain`] drops what the plain dump drops.
 use super::action::Actions;
-use super::action_text::{format_actions, parse_action_list, ListEnd};
+use super::action_text::{format_actions, parse_action_list_into, ListEnd};
 use super::error::{Context, ErrorKind, ParseError};
 use super::key::{FlowKey, FlowMask, Ufid};
 use super::key_text::{format_flow_key, parse_key_attr};
@@ -264,7 +264,8 @@ impl Megaflow {
             }
         }
         c.expect(", actions:", "', actions:'", Context::Top)?;
-        self.actions = parse_action_list(&mut c, ListEnd::DumpLine)?;
+        self.actions.clear();
+        parse_action_list_into(&mut c, ListEnd::DumpLine, &mut self.actions)?;
         if c.eat(", dp-extra-info:") {
             let at = c.pos();
             let rest = c.rest();

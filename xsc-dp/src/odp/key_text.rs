@@ -1307,7 +1307,7 @@ fn be16x(out: &mut String, name: &str, k: u16, m: Option<u16>, verbose: bool) {
 
 fn fmt_frag(out: &mut String, k: u8, m: Option<u8>) {
     let empty = m == Some(0);
-    let full = m.is_none_or(|m| m == 0xff);
+    let full = m.map_or(true, |m| m == 0xff);
     if !empty && !full {
         out.push_str("error: partial mask not supported for frag (");
         w::hex_alt(out, u64::from(m.unwrap_or(0)));
@@ -1759,8 +1759,8 @@ pub(crate) fn format_key_attr(
     mask: Option<&FlowKey>,
     verbose: bool,
 ) {
-    let exact = mask.is_none_or(|m| attr_mask_is_exact(attr, m));
-    let mask_empty = mask.is_none_or(|m| attr_mask_is_zero(attr, m));
+    let exact = mask.map_or(true, |m| attr_mask_is_exact(attr, m));
+    let mask_empty = mask.map_or(true, |m| attr_mask_is_zero(attr, m));
     out.push_str(attr.name());
     out.push('(');
     match attr {
@@ -2276,7 +2276,7 @@ pub(crate) fn fmt_geneve_opts(out: &mut String, opts: &[u8], mask: Option<&[u8]>
         u8u(out, "len", data_len as u8, dlm, verbose);
         let data = &o[4..len];
         let dmask = mo.map(|m| &m[4..len]);
-        if data_len != 0 && (verbose || dmask.is_none_or(|d| d.iter().any(|&b| b != 0))) {
+        if data_len != 0 && (verbose || dmask.map_or(true, |d| d.iter().any(|&b| b != 0))) {
             w::ds_hex(out, data);
             if let Some(d) = dmask.filter(|d| d.iter().any(|&b| b != 0xff)) {
                 out.push('/');
