@@ -1,11 +1,14 @@
 //! Subcommand dispatch for `xsc-offload`.
 use std::process::ExitCode;
 
+mod parse;
 mod ports;
 
 const USAGE: &str = "usage: xsc-offload <command> [options]
 
 commands:
+  parse        read OVS dump-flows / dump-conntrack / action text and print
+               it in OVS's canonical form
   ports        start DPDK and report each port's rte_flow capabilities
   help         this text
 
@@ -20,6 +23,7 @@ pub fn run(args: &[String]) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("parse") => parse::run(rest),
         Some("ports") => ports::run(rest),
         Some(other) => {
             eprintln!("xsc-offload: unknown command '{other}'\n\n{USAGE}");

@@ -9,6 +9,7 @@
 pub use xsc_sys as ffi;
 
 pub mod dpdk;
+pub mod odp;
 pub mod profile;
 pub mod rte;
 pub mod rule;
