@@ -86,7 +86,11 @@ fn fail(why: &str) -> ! {
 
 fn find_dpdk(statik: bool) -> Result<Dpdk, String> {
     if let Some(include) = env::var_os("XSC_DPDK_INCLUDE_DIR") {
-        return from_dirs(PathBuf::from(include), env::var_os("XSC_DPDK_LIB_DIR").map(PathBuf::from), statik);
+        return from_dirs(
+            PathBuf::from(include),
+            env::var_os("XSC_DPDK_LIB_DIR").map(PathBuf::from),
+            statik,
+        );
     }
     from_pkg_config(statik)
 }
@@ -98,31 +102,51 @@ fn from_dirs(include: PathBuf, lib: Option<PathBuf>, statik: bool) -> Result<Dpd
     if !include.join("rte_build_config.h").exists() {
         // Debian and Ubuntu put the arch-specific headers under <triple>/dpdk.
         let parent = include.parent().unwrap_or(&include);
-        let arch = env::var("TARGET").unwrap_or_default().replace("-unknown", "");
+        let arch = env::var("TARGET")
+            .unwrap_or_default()
+            .replace("-unknown", "");
         let candidate = parent.join(arch).join("dpdk");
         if candidate.join("rte_build_config.h").exists() {
             include_dirs.push(candidate);
         }
     }
     if !include_dirs.iter().any(|d| d.join("rte_flow.h").exists()) {
-        return Err(format!("XSC_DPDK_INCLUDE_DIR={} has no rte_flow.h", include.display()));
+        return Err(format!(
+            "XSC_DPDK_INCLUDE_DIR={} has no rte_flow.h",
+            include.display()
+        ));
     }
     let version = read_version(&include_dirs)?;
-    let mut cflags: Vec<String> = include_dirs.iter().map(|d| format!("-I{}", d.display())).collect();
+    let mut cflags: Vec<String> = include_dirs
+        .iter()
+        .map(|d| format!("-I{}", d.display()))
+        .collect();
     cflags.extend(["-include".to_owned(), "rte_config.h".to_owned()]);
     if let Some(lib) = lib {
         println!("cargo:rustc-link-search=native={}", lib.display());
         if statik {
             link_static_dir(&lib)?;
         } else {
-            for l in ["rte_ethdev", "rte_mbuf", "rte_mempool", "rte_ring", "rte_eal", "rte_kvargs", "rte_net"] {
+            for l in [
+                "rte_ethdev",
+                "rte_mbuf",
+                "rte_mempool",
+                "rte_ring",
+                "rte_eal",
+                "rte_kvargs",
+                "rte_net",
+            ] {
                 println!("cargo:rustc-link-lib=dylib={l}");
             }
         }
     } else {
         return Err("XSC_DPDK_INCLUDE_DIR is set but XSC_DPDK_LIB_DIR is not".to_owned());
     }
-    Ok(Dpdk { cflags, include_dirs, version })
+    Ok(Dpdk {
+        cflags,
+        include_dirs,
+        version,
+    })
 }
 
 fn pkg_config(args: &[&str]) -> Result<String, String> {
@@ -133,9 +157,14 @@ fn pkg_config(args: &[&str]) -> Result<String, String> {
         .map_err(|e| format!("could not run `{exe}` ({e})"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("`{exe} {}` failed: {}", args.join(" "), stderr.trim()));
+        return Err(format!(
+            "`{exe} {}` failed: {}",
+            args.join(" "),
+            stderr.trim()
+        ));
     }
-    String::from_utf8(output.stdout).map_err(|_| format!("`{exe}` printed something that is not UTF-8"))
+    String::from_utf8(output.stdout)
+        .map_err(|_| format!("`{exe}` printed something that is not UTF-8"))
 }
 
 fn from_pkg_config(statik: bool) -> Result<Dpdk, String> {
@@ -147,9 +176,15 @@ fn from_pkg_config(statik: bool) -> Result<Dpdk, String> {
         let have = pkg_config(&["--modversion", "libdpdk"]).unwrap_or_default();
         return Err(format!("libdpdk {} is too old ({e})", have.trim()));
     }
-    let cflags: Vec<String> = pkg_config(&["--cflags", "libdpdk"])?.split_whitespace().map(str::to_owned).collect();
-    let include_dirs: Vec<PathBuf> =
-        cflags.iter().filter_map(|f| f.strip_prefix("-I")).map(PathBuf::from).collect();
+    let cflags: Vec<String> = pkg_config(&["--cflags", "libdpdk"])?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let include_dirs: Vec<PathBuf> = cflags
+        .iter()
+        .filter_map(|f| f.strip_prefix("-I"))
+        .map(PathBuf::from)
+        .collect();
     let version = read_version(&include_dirs)?;
 
     let libs = if statik {
@@ -158,7 +193,11 @@ fn from_pkg_config(statik: bool) -> Result<Dpdk, String> {
         pkg_config(&["--libs", "libdpdk"])?
     };
     emit_link_flags(&libs, statik);
-    Ok(Dpdk { cflags, include_dirs, version })
+    Ok(Dpdk {
+        cflags,
+        include_dirs,
+        version,
+    })
 }
 
 /// Turns pkg-config's link line into cargo directives.
@@ -190,7 +229,11 @@ fn emit_link_flags(libs: &str, statik: bool) {
             f if f.starts_with("-l") => {
                 let name = &f[2..];
                 if statik && name.starts_with("rte_") {
-                    let kind = if whole { "static:+whole-archive" } else { "static" };
+                    let kind = if whole {
+                        "static:+whole-archive"
+                    } else {
+                        "static"
+                    };
                     println!("cargo:rustc-link-lib={kind}={name}");
                 } else {
                     println!("cargo:rustc-link-lib=dylib={name}");
@@ -206,7 +249,8 @@ fn emit_link_flags(libs: &str, statik: bool) {
 /// `XSC_DPDK_LIB_DIR` with the `static` feature: every `librte_*.a` there,
 /// whole-archive.
 fn link_static_dir(lib: &Path) -> Result<(), String> {
-    let entries = std::fs::read_dir(lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
+    let entries =
+        std::fs::read_dir(lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
     let mut archives: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
@@ -214,7 +258,10 @@ fn link_static_dir(lib: &Path) -> Result<(), String> {
         .collect();
     archives.sort();
     if archives.is_empty() {
-        return Err(format!("XSC_DPDK_LIB_DIR={} holds no librte_*.a", lib.display()));
+        return Err(format!(
+            "XSC_DPDK_LIB_DIR={} holds no librte_*.a",
+            lib.display()
+        ));
     }
     for a in archives {
         println!("cargo:rustc-link-lib=static:+whole-archive,+verbatim={a}");
@@ -232,7 +279,8 @@ fn read_version(include_dirs: &[PathBuf]) -> Result<(u32, u32, u32), String> {
         .map(|d| d.join("rte_build_config.h"))
         .find(|p| p.exists())
         .ok_or_else(|| "no rte_build_config.h in DPDK's include directories".to_owned())?;
-    let text = std::fs::read_to_string(&header).map_err(|e| format!("cannot read {}: {e}", header.display()))?;
+    let text = std::fs::read_to_string(&header)
+        .map_err(|e| format!("cannot read {}: {e}", header.display()))?;
     let define = |name: &str| -> Option<u32> {
         text.lines().find_map(|l| {
             let mut words = l.split_whitespace();
@@ -241,15 +289,26 @@ fn read_version(include_dirs: &[PathBuf]) -> Result<(u32, u32, u32), String> {
                 .flatten()
         })
     };
-    match (define("RTE_VER_YEAR"), define("RTE_VER_MONTH"), define("RTE_VER_MINOR")) {
+    match (
+        define("RTE_VER_YEAR"),
+        define("RTE_VER_MONTH"),
+        define("RTE_VER_MINOR"),
+    ) {
         (Some(y), Some(m), Some(n)) => Ok((y, m, n)),
-        _ => Err(format!("{} does not define RTE_VER_YEAR/MONTH/MINOR", header.display())),
+        _ => Err(format!(
+            "{} does not define RTE_VER_YEAR/MONTH/MINOR",
+            header.display()
+        )),
     }
 }
 
 fn compile_shim(dpdk: &Dpdk) {
     let mut build = cc::Build::new();
-    build.file("csrc/shim.c").include("csrc").define("ALLOW_EXPERIMENTAL_API", None).warnings(true);
+    build
+        .file("csrc/shim.c")
+        .include("csrc")
+        .define("ALLOW_EXPERIMENTAL_API", None)
+        .warnings(true);
     // pkg-config's cflags carry `-include rte_config.h` and `-march=...`, which
     // the shim needs exactly as DPDK was built with them.
     let mut flags = dpdk.cflags.iter();
@@ -305,12 +364,20 @@ fn generate_bindings(dpdk: &Dpdk, out: &Path) {
         .generate_comments(false)
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen could not parse DPDK's headers: {e}")));
-    bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs to OUT_DIR");
+    bindings
+        .write_to_file(out.join("bindings.rs"))
+        .expect("write bindings.rs to OUT_DIR");
 }
 
 fn write_version(out: &Path, (year, month, minor): (u32, u32, u32)) {
     let mut src = String::new();
-    let _ = writeln!(src, "/// The DPDK release these bindings were generated from: (year, month, minor).");
-    let _ = writeln!(src, "pub const DPDK_VERSION: (u32, u32, u32) = ({year}, {month}, {minor});");
+    let _ = writeln!(
+        src,
+        "/// The DPDK release these bindings were generated from: (year, month, minor)."
+    );
+    let _ = writeln!(
+        src,
+        "pub const DPDK_VERSION: (u32, u32, u32) = ({year}, {month}, {minor});"
+    );
     std::fs::write(out.join("version.rs"), src).expect("write version.rs to OUT_DIR");
 }

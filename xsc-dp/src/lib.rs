@@ -9,4 +9,5 @@
 pub use xsc_sys as ffi;
 
 pub mod dpdk;
+pub mod odp;
 pub mod rte;

@@ -1,0 +1,54 @@
+//! Hot path: parsing and formatting one dump-flows line (`xsc_dp::odp`).
+//! Inputs: the first seed line (`ct_state(...),...,actions:ct(zone=4,nat),
+//! recirc(0x2d278)`, ~330 bytes) and a `ct(commit,...,nat(dst=...))` line.
+//! Targets (issue 3): parse ≤ 400 ns, format ≤ 400 ns per line.
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use xsc_dp::odp::{Megaflow, Style};
+
+const SEED: &str = include_str!("../xsc-dp/tests/data/odp/corpus/seed-offloaded.flows");
+const DUMMY: &str = include_str!("../xsc-dp/tests/data/odp/corpus/ovs-dummy-ct.flows");
+const VERBOSE: &str = include_str!("../xsc-dp/tests/data/odp/corpus/ovs-dummy-ct-verbose.flows");
+
+fn bench(c: &mut Criterion) {
+    let cases = [
+        (
+            "seed",
+            SEED.lines().next().unwrap_or_default(),
+            Style::Plain,
+        ),
+        (
+            "ct_commit_nat",
+            DUMMY.lines().nth(4).unwrap_or_default(),
+            Style::Plain,
+        ),
+        (
+            "verbose",
+            VERBOSE.lines().nth(4).unwrap_or_default(),
+            Style::Verbose,
+        ),
+    ];
+    let mut g = c.benchmark_group("odp");
+    for (name, line, style) in cases {
+        g.throughput(Throughput::Bytes(line.len() as u64));
+        g.bench_function(format!("parse/{name}"), |b| {
+            b.iter(|| Megaflow::parse(black_box(line)).unwrap())
+        });
+        let mut m = Megaflow::default();
+        g.bench_function(format!("parse_into/{name}"), |b| {
+            b.iter(|| m.parse_into(black_box(line)).unwrap())
+        });
+        let flow = Megaflow::parse(line).unwrap();
+        let mut out = String::with_capacity(1024);
+        g.bench_function(format!("format/{name}"), |b| {
+            b.iter(|| {
+                out.clear();
+                black_box(&flow).format(&mut out, style);
+                black_box(out.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,218 @@
+//! Whole-pipeline text tests for `xsc_dp::odp`: every line of every corpus
+//! file (real OVS output, see `tests/data/odp/corpus/README.md`) goes
+//! through parse → format and must come back byte for byte; verbose lines
+//! must also format to the plain line OVS printed for the same flow; plus
+//! the extra key/action fixtures (from OVS's own tests) and error messages.
+use xsc_dp::odp::{
+    format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Action, ConnEntry,
+    Megaflow, OdpPort, Style,
+};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/odp");
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+fn round_trip_file(name: &str, style: Style) -> usize {
+    let text = read(name);
+    let mut n = 0;
+    for (line_no, r) in parse_dump(&text) {
+        let m = r.unwrap_or_else(|e| panic!("{name}:{line_no}: {e}"));
+        let line = text.lines().nth(line_no - 1).unwrap();
+        assert_eq!(m.to_text(style), line, "{name}:{line_no}");
+        // Parsing what we printed gives the same model.
+        assert_eq!(
+            Megaflow::parse(&m.to_text(style)).unwrap(),
+            m,
+            "{name}:{line_no}"
+        );
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn plain_corpus_lines_round_trip() {
+    assert_eq!(
+        round_trip_file("corpus/ovs-dummy-ct.flows", Style::Plain),
+        7
+    );
+    assert_eq!(
+        round_trip_file("corpus/seed-offloaded.flows", Style::Plain),
+        6
+    );
+}
+
+#[test]
+fn verbose_corpus_lines_round_trip() {
+    assert_eq!(
+        round_trip_file("corpus/ovs-dummy-ct-verbose.flows", Style::Verbose),
+        7
+    );
+}
+
+/// The verbose and plain dumps of the dummy run list the same flows in the
+/// same order.  What cannot be compared: the plain dump printed port
+/// numbers where the verbose one printed names (dpctl had the names only
+/// for `-m`; line 7's actions `p3,br0,p2` vs `3,100,2` give the map), and
+/// `used:` moved on by a few milliseconds between the two dumps.  Those two
+/// are carried over; everything else — which attributes and fields plain
+/// drops, how masks and ct_state print — must match OVS exactly.
+#[test]
+fn verbose_formats_to_the_plain_line_ovs_printed() {
+    let map = |p: &OdpPort| match p {
+        OdpPort::Name(n) => OdpPort::Number(match n.as_str() {
+            "p1" => 1,
+            "p2" => 2,
+            "p3" => 3,
+            "br0" => 100,
+            other => panic!("unknown port {other}"),
+        }),
+        n => *n,
+    };
+    let verbose = read("corpus/ovs-dummy-ct-verbose.flows");
+    let plain = read("corpus/ovs-dummy-ct.flows");
+    let mut n = 0;
+    for (v, p) in verbose.lines().zip(plain.lines()) {
+        let mut vm = Megaflow::parse(v).unwrap();
+        let pm = Megaflow::parse(p).unwrap();
+        vm.key.in_port = map(&vm.key.in_port);
+        for a in vm.actions.iter_mut() {
+            if let Action::Output(port) = a {
+                *port = map(port);
+            }
+        }
+        vm.stats.used = pm.stats.used;
+        assert_eq!(vm.to_text(Style::Plain), p);
+        n += 1;
+    }
+    assert_eq!(n, 7);
+}
+
+#[test]
+fn conntrack_corpus_round_trips() {
+    let text = read("corpus/ovs-dummy.conntrack");
+    let mut n = 0;
+    for l in lines(&text) {
+        let e: ConnEntry = l.parse().unwrap_or_else(|e| panic!("{l}: {e}"));
+        assert_eq!(e.to_string(), l);
+        n += 1;
+    }
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn key_fixtures_round_trip() {
+    let text = read("keys.txt");
+    let mut n = 0;
+    for l in lines(&text) {
+        let (k, m) = parse_flow_key(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+        let mut out = String::new();
+        format_flow_key(&mut out, &k, Some(&m), false);
+        assert_eq!(out, l);
+        n += 1;
+    }
+    assert!(n >= 20, "{n}");
+}
+
+#[test]
+fn action_fixtures_round_trip() {
+    let text = read("actions.txt");
+    let mut n = 0;
+    for l in lines(&text) {
+        let a = parse_actions(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+        let mut out = String::new();
+        format_actions(&mut out, &a);
+        assert_eq!(out, l);
+        assert_eq!(parse_actions(&out).unwrap(), a);
+        n += 1;
+    }
+    assert!(n >= 25, "{n}");
+}
+
+fn flow_err(s: &str) -> String {
+    Megaflow::parse(s).unwrap_err().to_string()
+}
+
+#[test]
+fn error_messages_say_what_and_where() {
+    assert_eq!(
+        flow_err("recirc_id(0),ipv4(src=10.16.0.14,dst=10.16.0.100 frag=no), packets:0, bytes:0, used:never, actions:drop"),
+        "expected ',' or ')' after ipv4 field 'dst' at 1:49"
+    );
+    assert_eq!(
+        flow_err("recirc_id(0),in_port(1), packets:0, bytes:0, used:soon, actions:drop"),
+        "expected a decimal number in flow statistics field 'used' at 1:51"
+    );
+    assert_eq!(
+        flow_err("recirc_id(0), packets:0, bytes:0, used:never, actions:ct(zone=4,bogus)"),
+        "unknown field in action ct at 1:65"
+    );
+    assert_eq!(
+        flow_err("recirc_id(0), packets:0, bytes:0, used:never"),
+        "expected ', actions:' at 1:45"
+    );
+    assert_eq!(
+        flow_err("in_port(thisnameistoolong0)"),
+        "expected a port number or a name of at most 15 bytes in key in_port at 1:9"
+    );
+}
+
+#[test]
+fn out_of_range_values_are_errors_not_truncations() {
+    let key_err = |s: &str| parse_flow_key(s).unwrap_err().to_string();
+    assert_eq!(
+        key_err("vlan(vid=4096)"),
+        "value out of range (max 4095) for vlan field 'vid' at 1:10"
+    );
+    assert_eq!(
+        key_err("udp(dst=65536)"),
+        "value out of range (max 65535) for udp field 'dst' at 1:9"
+    );
+    assert_eq!(
+        key_err("arp(sip=1.2.256.4)"),
+        "value out of range (max 255) for arp field 'sip' at 1:13"
+    );
+    assert_eq!(
+        key_err("ipv6(frag=maybe)"),
+        "invalid frag value (no, first or later) for ipv6 field 'frag' at 1:11"
+    );
+    assert_eq!(
+        key_err("ipv4(ttl=256)"),
+        "value out of range (max 255) for ipv4 field 'ttl' at 1:10"
+    );
+    assert_eq!(
+        key_err("recirc_id(0x100000000)"),
+        "value out of range (max 4294967295) in key recirc_id at 1:11"
+    );
+    let act_err = |s: &str| parse_actions(s).unwrap_err().to_string();
+    assert_eq!(
+        act_err("check_pkt_len(size=65536,gt(1),le(2))"),
+        "value out of range (max 65535) for check_pkt_len field 'size' at 1:20"
+    );
+    assert_eq!(
+        act_err("ct(nat(dst=10.0.0.1:65536))"),
+        "value out of range (max 65535) for nat field 'port' at 1:21"
+    );
+    assert_eq!(
+        act_err("4294967296"),
+        "value out of range (max 4294967295) in action output at 1:1"
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let s = "clone(".repeat(100) + &")".repeat(100);
+    assert!(parse_actions(&s)
+        .unwrap_err()
+        .to_string()
+        .starts_with("nesting too deep"));
+    let s = "encap(".repeat(100) + &")".repeat(100);
+    assert!(parse_flow_key(&s).is_err());
+}
