@@ -41,7 +41,7 @@ mod key;
 pub use action::{decode_actions, encode_actions};
 pub use key::{decode_key, decode_key_into, encode_key, encode_mask, exact_mask};
 
-use super::{Action, Actions, FlowKey, OdpPort, PortName, SetField};
+use super::{Action, Actions, FlowKey, Megaflow, OdpPort, PortName, SetField, Ufid};
 
 /// The deepest nesting accepted: action lists inside `clone`/`sample`/
 /// `check_pkt_len`/`dec_ttl` (OVS's `MAX_ODP_NESTED` is 32), and VLAN
@@ -130,6 +130,25 @@ impl fmt::Display for NetlinkError {
 }
 
 impl std::error::Error for NetlinkError {}
+
+impl Megaflow {
+    /// A megaflow from the three netlink lists OVS gives an offload
+    /// provider (`OVS_FLOW_ATTR_KEY`, `_MASK` — `None` for key-only —
+    /// and `_ACTIONS`).  Statistics are left at their defaults.
+    pub fn from_netlink(ufid: Option<Ufid>, key: &[u8], mask: Option<&[u8]>, actions: &[u8]) -> Result<Megaflow, NetlinkError> {
+        let mut m = Megaflow { ufid, ..Megaflow::default() };
+        decode_key_into(key, mask, &mut m.key, &mut m.mask)?;
+        m.actions = decode_actions(actions)?;
+        Ok(m)
+    }
+
+    /// Appends the key, mask and actions as netlink attribute lists.
+    pub fn to_netlink(&self, ports: &mut dyn PortMap, key: &mut Vec<u8>, mask: &mut Vec<u8>, actions: &mut Vec<u8>) -> Result<(), NetlinkError> {
+        encode_key(&self.key, ports, key)?;
+        encode_mask(&self.mask, mask)?;
+        encode_actions(&self.actions, ports, actions)
+    }
+}
 
 /// Resolves port names to datapath port numbers when encoding.
 pub trait PortMap {
