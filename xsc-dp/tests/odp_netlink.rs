@@ -9,6 +9,36 @@ use xsc_dp::odp::netlink::{
 };
 use xsc_dp::odp::{format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Megaflow, Style};
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts allocations made on the current thread.
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        COUNT.with(|c| c.set(c.get() + 1));
+        // Safety: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // Safety: `p` came from `alloc` above with the same layout.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        COUNT.with(|c| c.set(c.get() + 1));
+        // Safety: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/odp");
 
 fn read(name: &str) -> String {
@@ -172,4 +202,25 @@ fn every_prefix_and_bit_flip_of_a_flow_is_an_error_or_a_flow_never_a_panic() {
             let _ = decode_actions(&b);
         }
     }
+}
+
+#[test]
+fn decoding_offloadable_flows_does_not_allocate() {
+    let text = read("corpus/seed-offloaded.flows");
+    let mut n = 0;
+    for l in lines(&text) {
+        let m = Megaflow::parse(l).unwrap();
+        let (mut k, mut mk, mut a) = (Vec::new(), Vec::new(), Vec::new());
+        m.to_netlink(&mut NoPortNames, &mut k, &mut mk, &mut a).unwrap();
+        let mut key = xsc_dp::odp::FlowKey::default();
+        let mut mask = xsc_dp::odp::FlowKey::default();
+        let before = COUNT.with(|c| c.get());
+        xsc_dp::odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
+        let acts = decode_actions(&a).unwrap();
+        let after = COUNT.with(|c| c.get());
+        assert_eq!(after - before, 0, "{l}");
+        assert_eq!(acts, m.actions);
+        n += 1;
+    }
+    assert_eq!(n, 6);
 }
