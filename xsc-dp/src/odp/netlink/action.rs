@@ -62,6 +62,13 @@ pub fn decode_actions(buf: &[u8]) -> Result<Actions, NetlinkError> {
     Ok(out)
 }
 
+/// [`decode_actions`] into a caller-owned list (cleared first), so that a
+/// hot loop reuses one list instead of moving a fresh one out each time.
+pub fn decode_actions_into(buf: &[u8], out: &mut Actions) -> Result<(), NetlinkError> {
+    out.clear();
+    decode_list(buf, 0, 0, out)
+}
+
 fn decode_nested_list(a: &Attr<'_>, depth: usize) -> Result<Actions, NetlinkError> {
     if depth + 1 >= MAX_ACTION_DEPTH {
         return Err(NetlinkError::new(action_attr_name(a.ty), a.offset, ErrorKind::TooDeep));

@@ -16,6 +16,7 @@ use crate::odp::{
 };
 
 /// The model's attribute for a netlink type, `None` when unknown.
+#[inline]
 pub(crate) fn key_attr(ty: u16) -> Option<KeyAttr> {
     Some(match ty {
         OVS_KEY_ATTR_ENCAP => KeyAttr::Encap,
@@ -96,23 +97,14 @@ pub fn decode_key(key: &[u8], mask: Option<&[u8]>) -> Result<(FlowKey, FlowMask)
 
 /// [`decode_key`] into caller-owned values (reset first), to reuse them.
 pub fn decode_key_into(key: &[u8], mask: Option<&[u8]>, k: &mut FlowKey, m: &mut FlowMask) -> Result<(), NetlinkError> {
-    reset(k);
-    reset(m);
+    *k = FlowKey::default();
+    *m = FlowKey::default();
     decode_list(key, 0, 0, false, k)?;
     match mask {
         Some(mb) => decode_list(mb, 0, 0, true, m)?,
         None => *m = exact_mask(k),
     }
     Ok(())
-}
-
-fn reset(k: &mut FlowKey) {
-    if k.encap.is_none() && k.tunnel.geneve.is_none() {
-        // Cheap path: nothing boxed to drop.
-        *k = FlowKey::default();
-    } else {
-        *k = FlowKey::default();
-    }
 }
 
 fn decode_list(buf: &[u8], base: usize, depth: usize, is_mask: bool, out: &mut FlowKey) -> Result<(), NetlinkError> {
@@ -144,6 +136,7 @@ fn decode_list(buf: &[u8], base: usize, depth: usize, is_mask: bool, out: &mut F
 
 /// Decodes the payload of a non-nested attribute into `out` (without
 /// touching `out.present`).  Also used for `set`/`set_masked` halves.
+#[inline]
 pub(crate) fn decode_fixed(attr: KeyAttr, p: &[u8], offset: usize, out: &mut FlowKey) -> Result<(), NetlinkError> {
     if let Some(n) = fixed_len(attr) {
         if p.len() != n {

@@ -38,7 +38,7 @@ pub mod consts;
 mod action;
 mod key;
 
-pub use action::{decode_actions, encode_actions};
+pub use action::{decode_actions, decode_actions_into, encode_actions};
 pub use key::{decode_key, decode_key_into, encode_key, encode_mask, exact_mask};
 
 use super::{Action, Actions, FlowKey, Megaflow, OdpPort, PortName, SetField, Ufid};
@@ -138,7 +138,7 @@ impl Megaflow {
     pub fn from_netlink(ufid: Option<Ufid>, key: &[u8], mask: Option<&[u8]>, actions: &[u8]) -> Result<Megaflow, NetlinkError> {
         let mut m = Megaflow { ufid, ..Megaflow::default() };
         decode_key_into(key, mask, &mut m.key, &mut m.mask)?;
-        m.actions = decode_actions(actions)?;
+        decode_actions_into(actions, &mut m.actions)?;
         Ok(m)
     }
 
