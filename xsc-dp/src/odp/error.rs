@@ -98,8 +98,31 @@ impl fmt::Display for Context {
     }
 }
 
+impl ParseError {
+    /// What went wrong, without the trailing ` at LINE:COLUMN` (for tools
+    /// that print `FILE:LINE:COLUMN: message` themselves).
+    pub fn message(&self) -> impl fmt::Display + '_ {
+        Message(self)
+    }
+}
+
+struct Message<'a>(&'a ParseError);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_message(f)
+    }
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_message(f)?;
+        write!(f, " at {}:{}", self.line, self.column)
+    }
+}
+
+impl ParseError {
+    fn write_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Field errors read better with "for" than "after".
         let ctx_for = |f: &mut fmt::Formatter<'_>| match self.context {
             Context::KeyField(a, fl) | Context::ActionField(a, fl) => {
@@ -128,7 +151,7 @@ impl fmt::Display for ParseError {
             }
             ErrorKind::TooDeep => f.write_str("nesting too deep")?,
         }
-        write!(f, " at {}:{}", self.line, self.column)
+        Ok(())
     }
 }
 

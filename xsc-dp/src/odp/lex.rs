@@ -10,6 +10,7 @@ use super::error::{Context, ErrorKind, ParseError};
 use core::net::Ipv6Addr;
 
 /// The characters OVS accepts between actions and key attributes.
+#[inline]
 pub(crate) fn is_delim(b: u8) -> bool {
     matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -29,6 +30,7 @@ pub(crate) struct Cursor<'a> {
 pub(crate) const MAX_NESTED: u32 = 32;
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub(crate) fn new(s: &'a str) -> Self {
         Cursor {
             s: s.as_bytes(),
@@ -38,41 +40,50 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub(crate) fn set_pos(&mut self, pos: usize) {
         self.pos = pos.min(self.s.len());
     }
 
+    #[inline]
     pub(crate) fn rest(&self) -> &'a [u8] {
         self.s.get(self.pos..).unwrap_or(&[])
     }
 
+    #[inline]
     pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.s.len()
     }
 
+    #[inline]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
 
+    #[inline]
     pub(crate) fn peek_at(&self, n: usize) -> Option<u8> {
         self.s.get(self.pos + n).copied()
     }
 
+    #[inline]
     pub(crate) fn bump(&mut self) {
         if self.pos < self.s.len() {
             self.pos += 1;
         }
     }
 
+    #[inline]
     pub(crate) fn starts_with(&self, lit: &str) -> bool {
         self.rest().starts_with(lit.as_bytes())
     }
 
     /// Consumes `lit` if the input continues with it.
+    #[inline]
     pub(crate) fn eat(&mut self, lit: &str) -> bool {
         if self.starts_with(lit) {
             self.pos += lit.len();
@@ -82,6 +93,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn eat_byte(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -91,18 +103,22 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn err(&self, ctx: Context, kind: ErrorKind) -> ParseError {
         ParseError::new(self.base + self.pos, ctx, kind)
     }
 
+    #[inline]
     pub(crate) fn err_at(&self, pos: usize, ctx: Context, kind: ErrorKind) -> ParseError {
         ParseError::new(self.base + pos, ctx, kind)
     }
 
+    #[inline]
     pub(crate) fn expected(&self, what: &'static str, ctx: Context) -> ParseError {
         self.err(ctx, ErrorKind::Expected(what))
     }
 
+    #[inline]
     pub(crate) fn expect(
         &mut self,
         lit: &'static str,
@@ -116,6 +132,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn skip_delims(&mut self) {
         while self.peek().is_some_and(is_delim) {
             self.pos += 1;
@@ -123,6 +140,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Enters one level of nesting (OVS limits nesting to `MAX_ODP_NESTED`).
+    #[inline]
     pub(crate) fn enter(&mut self, ctx: Context) -> PResult<()> {
         self.depth += 1;
         if self.depth >= MAX_NESTED {
@@ -131,11 +149,13 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
     /// A run of bytes matching `f`, possibly empty.
+    #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;
         while self.peek().is_some_and(&f) {
@@ -145,12 +165,14 @@ impl<'a> Cursor<'a> {
     }
 
     /// An identifier: `[A-Za-z0-9_-]*` (key, action and field names).
+    #[inline]
     pub(crate) fn ident(&mut self) -> &'a [u8] {
         self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     }
 
     /// `%i`: an unsigned integer, `0x` hex, `0`-prefixed octal or decimal,
     /// at most `max`.  An optional leading `+` is accepted as `scanf` does.
+    #[inline]
     pub(crate) fn int(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
         self.eat_byte(b'+');
@@ -175,6 +197,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `%u` / `%d`: decimal only.
+    #[inline]
     pub(crate) fn dec(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
         let v = self.digits(10, max, start, ctx)?;
@@ -185,6 +208,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `%x`: hex with an optional `0x` prefix.
+    #[inline]
     pub(crate) fn hex(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
         if (self.starts_with("0x") || self.starts_with("0X"))
@@ -201,6 +225,7 @@ impl<'a> Cursor<'a> {
         Ok(v)
     }
 
+    #[inline]
     fn digits(&mut self, radix: u32, max: u64, start: usize, ctx: Context) -> PResult<u64> {
         let mut v: u64 = 0;
         let mut overflow = false;
@@ -221,6 +246,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `IP_SCAN_FMT`: a dotted quad, each octet at most 255.
+    #[inline]
     pub(crate) fn ipv4(&mut self, ctx: Context) -> PResult<u32> {
         let mut v: u32 = 0;
         for i in 0..4 {
@@ -237,6 +263,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `ETH_ADDR_SCAN_FMT`: six `:`-separated hex bytes.
+    #[inline]
     pub(crate) fn mac(&mut self, ctx: Context) -> PResult<[u8; 6]> {
         let mut m = [0u8; 6];
         for (i, b) in m.iter_mut().enumerate() {
@@ -253,6 +280,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `IPV6_SCAN_FMT` then `inet_pton()`.
+    #[inline]
     pub(crate) fn ipv6(&mut self, ctx: Context) -> PResult<[u8; 16]> {
         let start = self.pos;
         let run = self.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
@@ -271,6 +299,7 @@ impl<'a> Cursor<'a> {
 
     /// OVS's `parse_int_string()` into 128 bits: `0x`-prefixed hex of up to
     /// 32 digits, or a decimal that fits 64 bits.
+    #[inline]
     pub(crate) fn u128(&mut self, ctx: Context) -> PResult<u128> {
         let start = self.pos;
         if self.eat("0x") || self.eat("0X") {
@@ -295,6 +324,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Hex bytes without prefix, two digits each (`ofpbuf_put_hex`).
+    #[inline]
     pub(crate) fn hex_bytes<const N: usize>(
         &mut self,
         out: &mut smallvec::SmallVec<[u8; N]>,
@@ -314,11 +344,13 @@ impl<'a> Cursor<'a> {
     }
 }
 
+#[inline]
 fn trim_leading_zeros(d: &[u8]) -> &[u8] {
     let n = d.iter().take_while(|&&b| b == b'0').count();
     &d[n..]
 }
 
+#[inline]
 pub(crate) fn hexval(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b - b'0',

@@ -9,6 +9,7 @@
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `%u` / `%d` of a non-negative value.
+#[inline]
 pub(crate) fn dec(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
@@ -24,11 +25,13 @@ pub(crate) fn dec(out: &mut String, mut v: u64) {
 }
 
 /// `%x`.
+#[inline]
 pub(crate) fn hex(out: &mut String, v: u64) {
     hex_pad(out, v, 1);
 }
 
 /// `%0Nx`.
+#[inline]
 pub(crate) fn hex_pad(out: &mut String, mut v: u64, width: usize) {
     let mut buf = [0u8; 16];
     let mut i = buf.len();
@@ -48,6 +51,7 @@ pub(crate) fn hex_pad(out: &mut String, mut v: u64, width: usize) {
 }
 
 /// `%#x`: `0` for zero, else `0x` and the digits.
+#[inline]
 pub(crate) fn hex_alt(out: &mut String, v: u64) {
     if v == 0 {
         out.push('0');
@@ -58,12 +62,14 @@ pub(crate) fn hex_alt(out: &mut String, v: u64) {
 }
 
 /// `0x%x`.
+#[inline]
 pub(crate) fn hex_0x(out: &mut String, v: u64) {
     out.push_str("0x");
     hex(out, v);
 }
 
 /// `IP_FMT` of a host-order address.
+#[inline]
 pub(crate) fn ipv4(out: &mut String, a: u32) {
     for (i, b) in a.to_be_bytes().iter().enumerate() {
         if i > 0 {
@@ -74,6 +80,7 @@ pub(crate) fn ipv4(out: &mut String, a: u32) {
 }
 
 /// `ETH_ADDR_FMT`.
+#[inline]
 pub(crate) fn mac(out: &mut String, m: &[u8; 6]) {
     for (i, b) in m.iter().enumerate() {
         if i > 0 {
@@ -86,6 +93,7 @@ pub(crate) fn mac(out: &mut String, m: &[u8; 6]) {
 /// glibc's `inet_ntop(AF_INET6, ...)`: the longest run (first on ties) of two
 /// or more zero groups becomes `::`; `::a.b.c.d` and `::ffff:a.b.c.d` print
 /// the embedded IPv4 address.
+#[inline]
 pub(crate) fn ipv6(out: &mut String, a: &[u8; 16]) {
     let mut w = [0u16; 8];
     for (i, x) in w.iter_mut().enumerate() {
@@ -133,6 +141,7 @@ pub(crate) fn ipv6(out: &mut String, a: &[u8; 16]) {
 
 /// `ds_put_hex()`: `0x` and the bytes with leading zero bytes skipped, the
 /// first one without padding; `0` when all are zero.
+#[inline]
 pub(crate) fn ds_hex(out: &mut String, bytes: &[u8]) {
     let mut printed = false;
     for &b in bytes {
@@ -152,6 +161,7 @@ pub(crate) fn ds_hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// `%02x` for each byte, no prefix.
+#[inline]
 pub(crate) fn hex_bytes(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         hex_pad(out, u64::from(b), 2);
@@ -159,12 +169,14 @@ pub(crate) fn hex_bytes(out: &mut String, bytes: &[u8]) {
 }
 
 /// `ds_chomp(ds, c)`: drops one trailing `c`.
+#[inline]
 pub(crate) fn chomp(out: &mut String, c: char) {
     if out.ends_with(c) {
         out.pop();
     }
 }
 
+#[inline]
 fn push_ascii(out: &mut String, b: &[u8]) {
     for &c in b {
         out.push(c as char);
