@@ -3,12 +3,12 @@
 //! understood, and a normaliser (verbose → plain, reordered keys, ...).
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
+use xsc_dp::odp::netlink::{decode_actions_into, encode_actions, NetlinkError, PortTable};
 use xsc_dp::odp::{
-    format_actions, is_dump_header, parse_actions, ConnEntry, Megaflow, ParseError, Style,
+    format_actions, is_dump_header, parse_actions, Actions, ConnEntry, Megaflow, ParseError, Style,
 };
 
-pub(crate) const HELP: &str =
-    "usage: xsc-offload parse [--verbose|--plain] [--conntrack] [--actions] [--keep-going] [FILE|-]
+pub(crate) const HELP: &str = "usage: xsc-offload parse [--verbose|--plain] [--conntrack] [--actions] [--keep-going] [--netlink-roundtrip] [FILE|-]
 
 Reads `ovs-appctl dpctl/dump-flows [-m]` lines (default), `dpctl/dump-conntrack`
 lines (--conntrack) or bare datapath action lists (--actions) from FILE or
@@ -20,6 +20,11 @@ input line.
   --conntrack   input is dump-conntrack lines (printed with the parts they have)
   --actions     input is one action list per line
   --keep-going  on a line that fails, print an empty line and continue
+  --netlink-roundtrip
+                take each parsed flow or action list through its netlink
+                form (text -> netlink -> model) before printing, so that any
+                difference between the two forms shows; port names get
+                numbers and are named back
 
 Blank lines and the `flow-dump from ...` header lines of a userspace dump are
 copied through unchanged, so output lines match input lines one to one.
@@ -39,6 +44,7 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut style = Style::Plain;
     let mut mode = Mode::Flows;
     let mut keep_going = false;
+    let mut netlink = false;
     let mut file: Option<&str> = None;
     for a in args {
         match a.as_str() {
@@ -47,6 +53,7 @@ pub fn run(args: &[String]) -> ExitCode {
             "--conntrack" => mode = Mode::Conntrack,
             "--actions" => mode = Mode::Actions,
             "--keep-going" | "-k" => keep_going = true,
+            "--netlink-roundtrip" => netlink = true,
             "-h" | "--help" => {
                 print!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -82,6 +89,8 @@ pub fn run(args: &[String]) -> ExitCode {
     let mut failed = false;
     let mut text = String::with_capacity(1024);
     let mut flow = Megaflow::default();
+    let mut ports = PortTable::new(0x1_0000);
+    let mut nl_err: Option<NetlinkError> = None;
     for (i, line) in input.lines().enumerate() {
         let line = match line {
             Ok(l) => l,
@@ -97,15 +106,30 @@ pub fn run(args: &[String]) -> ExitCode {
                 Ok(())
             } else {
                 match mode {
-                    Mode::Flows => flow
-                        .parse_into(&line)
-                        .map(|()| flow.format(&mut text, style)),
+                    Mode::Flows => flow.parse_into(&line).map(|()| {
+                        if netlink {
+                            nl_err = flow_via_netlink(&mut flow, &mut ports).err();
+                        }
+                        flow.format(&mut text, style)
+                    }),
                     Mode::Conntrack => ConnEntry::parse(&line).map(|e| e.format(&mut text)),
-                    Mode::Actions => {
-                        parse_actions(line.trim_end()).map(|a| format_actions(&mut text, &a))
-                    }
+                    Mode::Actions => parse_actions(line.trim_end()).map(|mut a| {
+                        if netlink {
+                            nl_err = actions_via_netlink(&mut a, &mut ports).err();
+                        }
+                        format_actions(&mut text, &a)
+                    }),
                 }
             };
+        if let Some(e) = nl_err.take() {
+            eprintln!("{name}:{}: netlink: {e}", i + 1);
+            failed = true;
+            if !keep_going {
+                let _ = out.flush();
+                return ExitCode::from(1);
+            }
+            text.clear();
+        }
         if let Err(e) = result {
             let e = e.at_line(i + 1);
             eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());
@@ -128,4 +152,23 @@ pub fn run(args: &[String]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `--netlink-roundtrip`: replaces the flow's key, mask and actions by what
+/// their netlink encoding decodes to.
+fn flow_via_netlink(flow: &mut Megaflow, ports: &mut PortTable) -> Result<(), NetlinkError> {
+    let (mut k, mut m, mut a) = (Vec::new(), Vec::new(), Vec::new());
+    flow.to_netlink(ports, &mut k, &mut m, &mut a)?;
+    let back = Megaflow::from_netlink(flow.ufid, &k, Some(&m), &a)?;
+    (flow.key, flow.mask, flow.actions) = (back.key, back.mask, back.actions);
+    ports.name_ports(Some(&mut flow.key), Some(&mut flow.actions));
+    Ok(())
+}
+
+fn actions_via_netlink(acts: &mut Actions, ports: &mut PortTable) -> Result<(), NetlinkError> {
+    let mut b = Vec::new();
+    encode_actions(acts, ports, &mut b)?;
+    decode_actions_into(&b, acts)?;
+    ports.name_ports(None, Some(acts));
+    Ok(())
 }

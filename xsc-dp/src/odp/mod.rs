@@ -30,6 +30,7 @@ mod flow;
 mod key;
 mod key_text;
 mod lex;
+pub mod netlink;
 mod write;
 
 pub use action::*;
