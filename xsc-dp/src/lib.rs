@@ -13,3 +13,4 @@ pub mod odp;
 pub mod profile;
 pub mod rte;
 pub mod rule;
+pub mod translate;

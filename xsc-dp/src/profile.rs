@@ -282,46 +282,46 @@ impl DeviceProfile {
         self.actions.contains(kind.bit())
     }
 
-    /// The register layout both built-in profiles use: register 0 holds the
-    /// conntrack state and zone (packed, as TC CT offload does), 1 the mark,
-    /// 2 the label id and the recirculation target, 3 the tunnel VNI and the
-    /// virtual in_port.
+    /// The register layout both built-in profiles use. It is chosen so
+    /// that what one action writes sits in one register: `ct(zone)` +
+    /// `recirc` writes register 0 (zone and recirc target), a CT rule writes
+    /// register 1 (state and label id) and register 2 (mark).
     fn default_registers() -> RegisterMap {
         RegisterMap {
-            ct_state: RegField {
-                index: 0,
-                shift: 0,
-                width: 8,
-            },
             ct_zone: RegField {
                 index: 0,
-                shift: 16,
-                width: 16,
-            },
-            ct_mark: RegField {
-                index: 1,
-                shift: 0,
-                width: 32,
-            },
-            ct_label: RegField {
-                index: 2,
                 shift: 0,
                 width: 16,
             },
             recirc_target: RegField {
-                index: 2,
+                index: 0,
                 shift: 16,
                 width: 16,
+            },
+            ct_state: RegField {
+                index: 1,
+                shift: 0,
+                width: 8,
+            },
+            ct_label: RegField {
+                index: 1,
+                shift: 8,
+                width: 16,
+            },
+            virtual_in_port: RegField {
+                index: 1,
+                shift: 24,
+                width: 8,
+            },
+            ct_mark: RegField {
+                index: 2,
+                shift: 0,
+                width: 32,
             },
             tun_id: RegField {
                 index: 3,
                 shift: 0,
                 width: 24,
-            },
-            virtual_in_port: RegField {
-                index: 3,
-                shift: 24,
-                width: 8,
             },
         }
     }
@@ -538,20 +538,24 @@ fn item_probe(kind: ItemKind, dir: Direction) -> HwRule {
             IcmpItem {
                 icmp_type: 8,
                 code: 0,
+                ident: 0,
             },
             IcmpItem {
                 icmp_type: 0xff,
                 code: 0,
+                ident: 0,
             },
         )),
         ItemKind::Icmp6 => Item::Icmp6(Masked::new(
             IcmpItem {
                 icmp_type: 128,
                 code: 0,
+                ident: 0,
             },
             IcmpItem {
                 icmp_type: 0xff,
                 code: 0,
+                ident: 0,
             },
         )),
         ItemKind::ArpEthIpv4 => Item::ArpEthIpv4(Masked::new(
@@ -786,7 +790,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(r.ct_zone.place(0x1234), 0x1234_0000);
+        assert_eq!(r.recirc_target.place(0x1234), 0x1234_0000);
         assert_eq!(r.ct_mark.mask(), u32::MAX);
     }
 

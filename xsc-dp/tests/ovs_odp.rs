@@ -36,23 +36,41 @@ fn round_trip(dump: &str, style: Style) -> Vec<Megaflow> {
         assert_eq!(out, line, "line {n} does not format back");
         flows.push(flow);
     }
-    let lines = dump.lines().filter(|l| !l.trim().is_empty() && !is_dump_header(l)).count();
+    let lines = dump
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !is_dump_header(l))
+        .count();
     assert_eq!(flows.len(), lines);
     flows
 }
 
 #[test]
 fn real_ovs_dumps_parse_and_format_back_byte_for_byte() {
-    let Some(ovs) = after_traffic("real_ovs_dumps_parse_and_format_back_byte_for_byte") else { return };
+    let Some(ovs) = after_traffic("real_ovs_dumps_parse_and_format_back_byte_for_byte") else {
+        return;
+    };
     let plain = ovs.dump_flows(false).expect("dump-flows");
     let verbose = ovs.dump_flows(true).expect("dump-flows -m");
     let plain_flows = round_trip(&plain, Style::Plain);
     let verbose_flows = round_trip(&verbose, Style::Verbose);
-    assert!(plain_flows.len() >= 20, "the pipeline makes a few dozen megaflows, got {}", plain_flows.len());
+    assert!(
+        plain_flows.len() >= 20,
+        "the pipeline makes a few dozen megaflows, got {}",
+        plain_flows.len()
+    );
     assert_eq!(plain_flows.len(), verbose_flows.len());
 
     // The traffic reached every state the offload cares about.
-    for needle in ["ct_state(+new", "+est", "+rpl", "nat(dst=", "ct(commit", "recirc(0x", "push_vlan", "pop_vlan"] {
+    for needle in [
+        "ct_state(+new",
+        "+est",
+        "+rpl",
+        "nat(dst=",
+        "ct(commit",
+        "recirc(0x",
+        "push_vlan",
+        "pop_vlan",
+    ] {
         assert!(plain.contains(needle), "no {needle} in the dump:\n{plain}");
     }
 
@@ -85,10 +103,16 @@ fn real_ovs_dumps_parse_and_format_back_byte_for_byte() {
 
 #[test]
 fn real_ovs_flows_survive_netlink() {
-    let Some(ovs) = after_traffic("real_ovs_flows_survive_netlink") else { return };
+    let Some(ovs) = after_traffic("real_ovs_flows_survive_netlink") else {
+        return;
+    };
     for verbose in [false, true] {
         let dump = ovs.dump_flows(verbose).expect("dump-flows");
-        let style = if verbose { Style::Verbose } else { Style::Plain };
+        let style = if verbose {
+            Style::Verbose
+        } else {
+            Style::Plain
+        };
         // The -m dump names ports; netlink carries OVS's own numbers.
         let mut ports = PortTable::new(1000);
         for &(name, number) in &kube_ovn::PORTS {
@@ -100,12 +124,17 @@ fn real_ovs_flows_survive_netlink() {
             encode_key(&flow.key, &mut ports, &mut key).expect("encode key");
             encode_mask(&flow.mask, &mut mask).expect("encode mask");
             encode_actions(&flow.actions, &mut ports, &mut actions).expect("encode actions");
-            let mut back = Megaflow::from_netlink(flow.ufid, &key, Some(&mask), &actions).expect("decode");
+            let mut back =
+                Megaflow::from_netlink(flow.ufid, &key, Some(&mask), &actions).expect("decode");
             if verbose {
                 ports.name_ports(Some(&mut back.key), Some(&mut back.actions));
             }
             back.stats = flow.stats.clone();
-            assert_eq!(back.to_text(style), flow.to_text(style), "netlink changed the flow");
+            assert_eq!(
+                back.to_text(style),
+                flow.to_text(style),
+                "netlink changed the flow"
+            );
             assert!(back.key.present.contains(KeyAttr::RecircId));
         }
     }
@@ -113,7 +142,9 @@ fn real_ovs_flows_survive_netlink() {
 
 #[test]
 fn real_ovs_conntrack_parses_and_formats_back() {
-    let Some(ovs) = after_traffic("real_ovs_conntrack_parses_and_formats_back") else { return };
+    let Some(ovs) = after_traffic("real_ovs_conntrack_parses_and_formats_back") else {
+        return;
+    };
     let dump = ovs.dump_conntrack().expect("dump-conntrack");
     let mut out = String::new();
     let mut entries = Vec::new();
@@ -124,13 +155,19 @@ fn real_ovs_conntrack_parses_and_formats_back() {
         assert_eq!(out, line);
         entries.push(e);
     }
-    assert!(entries.len() >= 8, "the traffic leaves a dozen connections, got {}", entries.len());
+    assert!(
+        entries.len() >= 8,
+        "the traffic leaves a dozen connections, got {}",
+        entries.len()
+    );
     assert!(dump.contains("state=ESTABLISHED"), "{dump}");
     // The VIP connection: orig to the VIP, reply from the backend (DNAT).
     let vip = kube_ovn::VIP.ip().to_string();
     let backend = kube_ovn::BACKEND.ip().to_string();
     assert!(
-        dump.lines().any(|l| l.contains(&format!("dst={vip},")) && l.contains(&format!("reply=(src={backend},"))),
+        dump.lines()
+            .any(|l| l.contains(&format!("dst={vip},"))
+                && l.contains(&format!("reply=(src={backend},"))),
         "no NATed VIP connection:\n{dump}"
     );
 }

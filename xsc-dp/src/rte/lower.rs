@@ -216,8 +216,9 @@ fn lower_item(item: &Item, out: &mut RteRule) {
         }
         Item::Icmp(m) => {
             let one = |v: &IcmpItem| {
+                // struct rte_icmp_hdr: type 0, code 1, cksum 2, ident 4, seq 6.
                 let mut b = Bytes::<ffi::rte_flow_item_icmp>::zeroed();
-                b.put(0, &[v.icmp_type, v.code]);
+                b.put(0, &[v.icmp_type, v.code]).put_u16(4, v.ident);
                 b.value
             };
             push_masked(
@@ -405,6 +406,8 @@ fn field_id(field: Field) -> (ffi::rte_flow_field_id, u32) {
         Field::TcpPortDst => (ffi::RTE_FLOW_FIELD_TCP_PORT_DST, 0),
         Field::UdpPortSrc => (ffi::RTE_FLOW_FIELD_UDP_PORT_SRC, 0),
         Field::UdpPortDst => (ffi::RTE_FLOW_FIELD_UDP_PORT_DST, 0),
+        Field::VxlanVni => (ffi::RTE_FLOW_FIELD_VXLAN_VNI, 0),
+        Field::GeneveVni => (ffi::RTE_FLOW_FIELD_GENEVE_VNI, 0),
         // DPDK 22.11 carries the tag index in `level` (23.11 added tag_index).
         Field::Tag(index) => (ffi::RTE_FLOW_FIELD_TAG, u32::from(index)),
         Field::Meta => (ffi::RTE_FLOW_FIELD_META, 0),

@@ -328,6 +328,7 @@ fn render_item(out: &mut String, item: &Item) {
             });
             field(out, "type", spec.icmp_type, mask.icmp_type, 0, u8::MAX);
             field(out, "code", spec.code, mask.code, 0, u8::MAX);
+            field(out, "ident", spec.ident, mask.ident, 0, u16::MAX);
         }
         Item::ArpEthIpv4(Masked { spec, mask }) => {
             out.push_str("arp_eth_ipv4");
@@ -428,6 +429,8 @@ fn field_name(f: Field) -> String {
         Field::TcpPortDst => "tcp_port_dst".into(),
         Field::UdpPortSrc => "udp_port_src".into(),
         Field::UdpPortDst => "udp_port_dst".into(),
+        Field::VxlanVni => "vxlan_vni".into(),
+        Field::GeneveVni => "geneve_vni".into(),
         Field::Tag(_) => "tag".into(),
         Field::Meta => "meta".into(),
         Field::Mark => "mark".into(),

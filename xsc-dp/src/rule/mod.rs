@@ -161,6 +161,9 @@ pub struct IcmpItem {
     pub icmp_type: u8,
     /// Code.
     pub code: u8,
+    /// Echo identifier (ICMP only: DPDK's ICMP6 item has no such field, so
+    /// an ICMP6 item must leave its mask zero).
+    pub ident: u16,
 }
 
 /// `RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4` fields.
@@ -279,6 +282,10 @@ pub enum Field {
     TcpPortDst,
     UdpPortSrc,
     UdpPortDst,
+    /// The VXLAN VNI of the outer header.
+    VxlanVni,
+    /// The Geneve VNI of the outer header.
+    GeneveVni,
     /// A TAG register.
     Tag(u8),
     Meta,
@@ -296,6 +303,7 @@ impl Field {
             Self::Ipv4Src | Self::Ipv4Dst => 32,
             Self::Ipv6Src | Self::Ipv6Dst => 128,
             Self::TcpPortSrc | Self::TcpPortDst | Self::UdpPortSrc | Self::UdpPortDst => 16,
+            Self::VxlanVni | Self::GeneveVni => 24,
             Self::Tag(_) | Self::Meta | Self::Mark => 32,
         }
     }

@@ -296,21 +296,25 @@ pub fn kitchen_sink() -> Vec<HwRule> {
                 Item::Icmp(full(
                     IcmpItem {
                         icmp_type: 8,
-                        code: 0
+                        code: 0,
+                        ident: 0x1234
                     },
                     IcmpItem {
                         icmp_type: 0xff,
-                        code: 0xff
+                        code: 0xff,
+                        ident: 0xffff
                     }
                 )),
                 Item::Icmp6(full(
                     IcmpItem {
                         icmp_type: 135,
-                        code: 0
+                        code: 0,
+                        ident: 0
                     },
                     IcmpItem {
                         icmp_type: 0xff,
-                        code: 0
+                        code: 0,
+                        ident: 0
                     }
                 )),
                 Item::Icmp6NdNs(full([0x11; 16], [0xff; 16])),

@@ -31,6 +31,8 @@ use crate::odp::{
 
 mod tnl;
 
+pub use tnl::tnl_push_header;
+
 /// `odp_action_len()`: `Some(n)` for fixed-size actions, `None` for
 /// variable or nested ones; `Err` for unknown types.
 fn action_len(ty: u16) -> Result<Option<usize>, ()> {

@@ -38,7 +38,7 @@ pub mod attr;
 pub mod consts;
 mod key;
 
-pub use action::{decode_actions, decode_actions_into, encode_actions};
+pub use action::{decode_actions, decode_actions_into, encode_actions, tnl_push_header};
 pub use key::{decode_key, decode_key_into, encode_key, encode_mask, exact_mask};
 
 use super::{Action, Actions, FlowKey, Megaflow, OdpPort, PortName, SetField, Ufid};

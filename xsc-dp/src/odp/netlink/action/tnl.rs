@@ -28,13 +28,10 @@ fn ip_csum(h: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-pub(super) fn encode(
-    t: &TnlPush,
-    ports: &mut dyn PortMap,
-    out: &mut Vec<u8>,
-) -> Result<(), NetlinkError> {
-    let tnl_port = port_number(&t.tnl_port, ports, NM)?;
-    let out_port = port_number(&t.out_port, ports, NM)?;
+/// The header bytes `tnl_push` prepends, laid out as OVS's
+/// `ovs_parse_tnl_push()` builds them (lengths and the IPv4 id zero, the
+/// IPv4 checksum computed). The NIC pushes the same bytes with `RAW_ENCAP`.
+pub fn tnl_push_header(t: &TnlPush) -> Result<Vec<u8>, NetlinkError> {
     let mut h: Vec<u8> = Vec::with_capacity(128);
     h.extend_from_slice(&t.eth_dst);
     h.extend_from_slice(&t.eth_src);
@@ -147,6 +144,17 @@ pub(super) fn encode(
             ErrorKind::Unsupported("a header over 512 bytes"),
         ));
     }
+    Ok(h)
+}
+
+pub(super) fn encode(
+    t: &TnlPush,
+    ports: &mut dyn PortMap,
+    out: &mut Vec<u8>,
+) -> Result<(), NetlinkError> {
+    let tnl_port = port_number(&t.tnl_port, ports, NM)?;
+    let out_port = port_number(&t.out_port, ports, NM)?;
+    let h = tnl_push_header(t)?;
     let at = attr::start_unspec(out, OVS_ACTION_ATTR_TUNNEL_PUSH);
     out.extend_from_slice(&tnl_port.to_ne_bytes());
     out.extend_from_slice(&out_port.to_ne_bytes());

@@ -1,0 +1,323 @@
+//! Translation of real megaflows and conntrack entries (metascale and
+//! generic profiles): the seed flows against a hand-reviewed fixture, the
+//! Kube-OVN pipeline's flows and connections from real OVS, rejections with
+//! their reasons, and shared-resource accounting.
+
+use xsc_dp::odp::{parse_actions, parse_dump, parse_flow_key, ConnEntry, Megaflow};
+use xsc_dp::profile::DeviceProfile;
+use xsc_dp::rte::testpmd::render;
+use xsc_dp::rule::Action;
+use xsc_dp::translate::{
+    Config, PortMap, PortTarget, Resource, Translator, GROUP_CT, GROUP_CT_NAT,
+};
+
+const SEED: &str = include_str!("../../../shared/corpus/seed-offloaded.flows");
+const SEED_RULES: &str = include_str!("data/translate/seed-metascale.testpmd");
+const KUBE_OVN: &str = include_str!("data/ovs/kube-ovn.flows");
+const KUBE_OVN_CT: &str = include_str!("data/ovs/kube-ovn.conntrack");
+
+fn flows(text: &str) -> Vec<Megaflow> {
+    parse_dump(text)
+        .map(|(n, r)| r.unwrap_or_else(|e| panic!("line {n}: {e}")))
+        .collect()
+}
+
+fn metascale() -> Translator {
+    Translator::new(
+        DeviceProfile::metascale(),
+        PortMap::identity(),
+        Config::default(),
+    )
+}
+
+/// A megaflow from a key string and an action list.
+fn flow(key: &str, actions: &str) -> Megaflow {
+    let (key, mask) = parse_flow_key(key).unwrap_or_else(|e| panic!("{key}: {e}"));
+    let actions = parse_actions(actions).unwrap_or_else(|e| panic!("{actions}: {e}"));
+    Megaflow {
+        ufid: None,
+        key,
+        mask,
+        actions,
+        stats: Default::default(),
+    }
+}
+
+#[test]
+fn seed_flows_translate_to_the_reviewed_rules() {
+    let mut t = metascale();
+    let mut rendered = Vec::new();
+    for f in flows(SEED) {
+        let tr = t
+            .translate(&f)
+            .unwrap_or_else(|e| panic!("seed flow rejected: {e}\n{f}"));
+        for r in &tr.new_resources {
+            for rule in t.fixed_rules(r) {
+                rendered.push(render(&rule, 0, "create").to_string());
+            }
+        }
+        rendered.push(render(&tr.rule, 0, "create").to_string());
+    }
+    let expected: Vec<&str> = SEED_RULES
+        .lines()
+        .filter(|l| l.starts_with("flow "))
+        .collect();
+    assert_eq!(rendered.len(), expected.len(), "rule count");
+    for (i, (got, want)) in rendered.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "rule {i} differs from the reviewed fixture");
+    }
+}
+
+#[test]
+fn kube_ovn_established_flows_offload_and_new_ones_are_rejected_with_the_reason() {
+    let mut t = metascale();
+    let (mut offloaded, mut rejected_new) = (0, 0);
+    for f in flows(KUBE_OVN) {
+        let text = f.to_string();
+        let result = t.translate(&f);
+        let state = |s: &str| {
+            text.contains("ct_state(")
+                && text[text.find("ct_state(").unwrap()..]
+                    .split(')')
+                    .next()
+                    .unwrap()
+                    .contains(s)
+        };
+        if state("+new") {
+            let e = result.expect_err(&text);
+            assert_eq!(e.what, "ct_state +new", "{text}");
+            assert_eq!(
+                e.reason,
+                "new connections are committed in software; the NIC only sees established ones"
+            );
+            rejected_new += 1;
+        } else if state("+inv") {
+            assert_eq!(result.expect_err(&text).what, "ct_state +inv");
+        } else if state("+est")
+            || (text.starts_with("ct_state(-new") && !text.contains("eth_type(0x0806)"))
+        {
+            result
+                .unwrap_or_else(|e| panic!("an established-state flow must offload: {e}\n{text}"));
+            offloaded += 1;
+        } else if text.contains("eth_type(0x0806)") {
+            // ARP: flooded to several ports (no mirroring on this profile) or
+            // matched with an ARP item the profile lacks.
+            let e = result.expect_err(&text);
+            assert!(
+                e.reason.contains("mirroring") || e.what == "rte_flow item arp_eth_ipv4",
+                "{e}"
+            );
+        } else {
+            result.unwrap_or_else(|e| panic!("{e}\n{text}"));
+            offloaded += 1;
+        }
+    }
+    assert!(offloaded >= 12, "{offloaded} offloaded");
+    assert!(rejected_new >= 6, "{rejected_new} rejected as +new");
+}
+
+#[test]
+fn generic_profile_mirrors_flooded_arp() {
+    let mut t = Translator::new(
+        DeviceProfile::generic(),
+        PortMap::identity(),
+        Config::default(),
+    );
+    let f = flow(
+        "recirc_id(0),in_port(1),eth(src=00:00:00:9d:fb:1a,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0806),arp(sha=00:00:00:9d:fb:1a)",
+        "2,100,push_vlan(vid=100,pcp=0),3",
+    );
+    let tr = t.translate(&f).expect("generic mirrors");
+    let a = &tr.rule.actions;
+    assert!(
+        matches!(&a[1], Action::Sample { ratio: 1, actions } if actions[..] == [Action::RepresentedPort { port_id: 2 }])
+    );
+    assert!(
+        matches!(&a[2], Action::Sample { ratio: 1, actions } if actions[..] == [Action::RepresentedPort { port_id: 100 }])
+    );
+    assert_eq!(
+        a[3..],
+        [
+            Action::OfPushVlan { ethertype: 0x8100 },
+            Action::OfSetVlanVid(100),
+            Action::OfSetVlanPcp(0),
+            Action::RepresentedPort { port_id: 3 }
+        ]
+    );
+}
+
+#[test]
+fn rejections_name_the_first_thing_and_why() {
+    let base = "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+    let est = "ct_state(+est+trk),ct_zone(4),ct_mark(0x1),recirc_id(0x5),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (base, "userspace(pid=1,slow_path(controller))", "userspace", "slow path"),
+        (base, "sample(sample=50.0%,actions(2)),3", "sample(sample=50.0%)", "below 100%"),
+        (base, "meter(3),2", "meter", "no meters"),
+        (base, "hash(l4(0)),recirc(0x3)", "hash", "computed in software"),
+        (base, "check_pkt_len(size=200,gt(2),le(3))", "check_pkt_len", "packet length"),
+        (base, "lb_output(1)", "lb_output", "bond"),
+        (base, "ct(zone=4),2", "ct()", "without a following recirc()"),
+        (base, "ct(commit,zone=4),2", "ct(commit)", "committing a new connection"),
+        (base, "ct(zone=4,helper=ftp),recirc(0x2)", "ct(helper=ftp)", "ALG"),
+        (base, "70000", "output:70000", "no DPDK port"),
+        (est, "ct(commit,zone=4,mark=0x2/0xffffffff),2", "ct(commit,mark=0x2/0xffffffff)", "update the connection"),
+        ("recirc_id(0),in_port(70000),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "in_port(70000)", "no DPDK port"),
+        ("skb_mark(0x5),recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "skb_mark", "software metadata"),
+        ("ct_state(+rel+trk),recirc_id(0x2),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "ct_state +rel", "related"),
+        ("ct_label(0x1/0x1),recirc_id(0x2),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "ct_label(/0x1)", "interned id"),
+        ("recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no),tcp(),tcp_flags(0x100/0x100)", "2", "tcp_flags(/0x100)", "8-bit"),
+    ];
+    for &(key, actions, what, reason) in cases {
+        let mut t = metascale();
+        let e = t
+            .translate(&flow(key, actions))
+            .expect_err(&format!("{key} actions:{actions}"));
+        assert_eq!(e.what, what, "{key} actions:{actions}: {e}");
+        assert!(e.reason.contains(reason), "{key} actions:{actions}: {e}");
+        // A rejection takes nothing.
+        assert_eq!(t.resources().counts(), (0, 0, 0, 0), "{what}");
+    }
+}
+
+#[test]
+fn a_commit_that_reasserts_what_the_flow_matches_is_a_no_op() {
+    let mut t = metascale();
+    let f = flow(
+        "ct_state(-new+est+trk),ct_zone(4),ct_mark(0x1),recirc_id(0x5),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "ct(commit,zone=4,mark=0x1/0xffffffff),2",
+    );
+    let tr = t.translate(&f).expect("provably equivalent commit");
+    assert_eq!(
+        tr.rule.actions[1..],
+        [Action::RepresentedPort { port_id: 2 }]
+    );
+}
+
+#[test]
+fn shared_resources_are_counted_and_released_with_their_last_user() {
+    let mut t = metascale();
+    let seed = flows(SEED);
+    let mut taken = Vec::new();
+    for f in &seed {
+        taken.push(t.translate(f).unwrap());
+    }
+    // Groups for 0x2d275..0x2d278, four CT targets, no label, no encap.
+    assert_eq!(t.resources().counts(), (4, 4, 0, 0));
+    let first_groups: Vec<u32> = (0x2d275..=0x2d278)
+        .map(|r| t.resources().group_of(r).unwrap())
+        .collect();
+    let mut freed = Vec::new();
+    for tr in taken.iter().rev() {
+        freed.extend(t.release(&tr.resources));
+    }
+    assert_eq!(t.resources().counts(), (0, 0, 0, 0));
+    assert!(
+        freed.contains(&Resource::CtTables),
+        "the CT tables went with the last ct() flow"
+    );
+    assert_eq!(
+        freed
+            .iter()
+            .filter(|r| matches!(r, Resource::RecircGroup { .. }))
+            .count(),
+        4
+    );
+    // Freed groups are reused: still within the same dense range.
+    for f in &seed {
+        t.translate(f).unwrap();
+    }
+    let again: Vec<u32> = (0x2d275..=0x2d278)
+        .map(|r| t.resources().group_of(r).unwrap())
+        .collect();
+    let mut a = again.clone();
+    let mut b = first_groups.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn conntrack_entries_become_one_rule_per_direction_per_table() {
+    let mut t = metascale();
+    let mut offloaded = 0;
+    for line in KUBE_OVN_CT.lines() {
+        let e = ConnEntry::parse(line).unwrap();
+        match t.translate_conn(&e) {
+            Ok(c) => {
+                offloaded += 1;
+                assert_eq!(c.rules.len(), 4);
+                assert_eq!(
+                    c.rules.iter().map(|r| r.attr.group).collect::<Vec<_>>(),
+                    [GROUP_CT, GROUP_CT, GROUP_CT_NAT, GROUP_CT_NAT]
+                );
+            }
+            Err(err) => {
+                assert!(
+                    line.contains("TIME_WAIT") || line.contains("SYN_SENT"),
+                    "{line}: {err}"
+                );
+                assert!(err.reason.contains("ESTABLISHED"), "{err}");
+            }
+        }
+    }
+    assert_eq!(offloaded, 8);
+    // The load-balancer connection: DNAT 10.16.0.100 → 10.16.0.18.
+    let vip = KUBE_OVN_CT
+        .lines()
+        .find(|l| l.contains("zone=10") && l.contains("ESTABLISHED"))
+        .unwrap();
+    let c = t.translate_conn(&ConnEntry::parse(vip).unwrap()).unwrap();
+    let (orig_nat, reply_nat) = (&c.rules[2], &c.rules[3]);
+    assert!(
+        orig_nat
+            .actions
+            .contains(&Action::SetIpv4Dst([10, 16, 0, 18])),
+        "{orig_nat:?}"
+    );
+    assert!(
+        reply_nat
+            .actions
+            .contains(&Action::SetIpv4Src([10, 16, 0, 100])),
+        "{reply_nat:?}"
+    );
+    let state = |r: &xsc_dp::rule::HwRule| {
+        r.actions.iter().find_map(|a| match a {
+            Action::SetTag { index: 1, data, .. } => Some(data & 0xff),
+            _ => None,
+        })
+    };
+    assert_eq!(state(&c.rules[0]), Some(0x22), "+trk+est");
+    assert_eq!(state(&c.rules[1]), Some(0x2a), "+trk+est+rpl");
+    assert_eq!(state(orig_nat), Some(0xa2), "+dnat in the NAT table");
+    assert_eq!(state(reply_nat), Some(0xaa));
+    // No rewrite in the plain CT table.
+    assert!(!c.rules[0]
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::SetIpv4Dst(_) | Action::SetIpv4Src(_))));
+}
+
+#[test]
+fn port_maps_route_names_and_virtual_ports() {
+    let mut ports = PortMap::new();
+    ports.insert_name("p1", PortTarget::Ethdev(3));
+    ports.insert_name("p2", PortTarget::Ethdev(4));
+    let mut t = Translator::new(DeviceProfile::metascale(), ports, Config::default());
+    let f = flow(
+        "recirc_id(0),in_port(p1),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "p2",
+    );
+    let tr = t.translate(&f).unwrap();
+    assert_eq!(
+        tr.rule.actions.last(),
+        Some(&Action::RepresentedPort { port_id: 4 })
+    );
+    let e = t
+        .translate(&flow(
+            "recirc_id(0),in_port(p9),eth(),eth_type(0x0800),ipv4(frag=no)",
+            "p2",
+        ))
+        .unwrap_err();
+    assert_eq!(e.what, "in_port(p9)");
+}
