@@ -460,3 +460,50 @@ fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
     drop(tap);
     assert_eq!(live_handles(), baseline());
 }
+
+#[test]
+fn tap_validates_the_lowered_rules_of_flows_it_can_match() {
+    use xsc_dp::odp::{parse_actions, parse_flow_key, Megaflow};
+    use xsc_dp::profile::{probe, DeviceProfile};
+    use xsc_dp::translate::{Config, PortMap, Translator};
+    let mut fx = dpdk();
+    if !tap_available() {
+        return;
+    }
+    let name = fx.name("net_tap");
+    let iface = format!("xsctr{}", std::process::id() % 10000);
+    let Ok(mut tap) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
+        loud("SKIPPED: net_tap could not be created here");
+        return;
+    };
+    tap.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    tap.start().expect("start");
+    // What tap parses: ingress eth/ipv4/ipv6/tcp/udp with drop; no COUNT,
+    // no registers, no representors. Flows built for it, without in_port.
+    let profile = probe(&tap, Direction::Ingress, &DeviceProfile::generic());
+    let mut t = Translator::new(profile, PortMap::new(), Config::default());
+    let flows = [
+        "recirc_id(0),eth(src=00:00:00:9d:fb:1a,dst=00:00:00:ce:cf:b9),eth_type(0x0800),ipv4(src=10.16.0.14,dst=10.16.0.18,proto=6),tcp(dst=80)",
+        "recirc_id(0),eth(),eth_type(0x0800),ipv4(dst=10.16.0.0/255.255.0.0,proto=17),udp(src=5353,dst=53)",
+        "recirc_id(0),eth(),eth_type(0x86dd),ipv6(src=fd00::1,dst=fd00::2,proto=6),tcp(src=22)",
+        "recirc_id(0),eth(dst=ff:ff:ff:ff:ff:ff),eth_type(0x86dd),ipv6(proto=17),udp(dst=546)",
+    ];
+    let mut rte = xsc_dp::rte::RteRule::new();
+    for key in flows {
+        let (key_v, mask) = parse_flow_key(key).expect("key");
+        let f = Megaflow {
+            ufid: None,
+            key: key_v,
+            mask,
+            actions: parse_actions("drop").unwrap(),
+            stats: Default::default(),
+        };
+        let tr = t.translate(&f).unwrap_or_else(|e| panic!("{key}: {e}"));
+        xsc_dp::rte::lower(&tr.rule, &mut rte).expect("lower");
+        tap.validate(&rte)
+            .unwrap_or_else(|e| panic!("tap refused the rule of {key}: {e}\n{:?}", tr.rule));
+    }
+    drop(tap);
+    assert_eq!(live_handles(), baseline());
+}

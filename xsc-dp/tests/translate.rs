@@ -3,6 +3,8 @@
 //! Kube-OVN pipeline's flows and connections from real OVS, rejections with
 //! their reasons, and shared-resource accounting.
 
+mod support;
+
 use xsc_dp::odp::{parse_actions, parse_dump, parse_flow_key, ConnEntry, Megaflow};
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rte::testpmd::render;
@@ -70,48 +72,7 @@ fn seed_flows_translate_to_the_reviewed_rules() {
 
 #[test]
 fn kube_ovn_established_flows_offload_and_new_ones_are_rejected_with_the_reason() {
-    let mut t = metascale();
-    let (mut offloaded, mut rejected_new) = (0, 0);
-    for f in flows(KUBE_OVN) {
-        let text = f.to_string();
-        let result = t.translate(&f);
-        let state = |s: &str| {
-            text.contains("ct_state(")
-                && text[text.find("ct_state(").unwrap()..]
-                    .split(')')
-                    .next()
-                    .unwrap()
-                    .contains(s)
-        };
-        if state("+new") {
-            let e = result.expect_err(&text);
-            assert_eq!(e.what, "ct_state +new", "{text}");
-            assert_eq!(
-                e.reason,
-                "new connections are committed in software; the NIC only sees established ones"
-            );
-            rejected_new += 1;
-        } else if state("+inv") {
-            assert_eq!(result.expect_err(&text).what, "ct_state +inv");
-        } else if state("+est")
-            || (text.starts_with("ct_state(-new") && !text.contains("eth_type(0x0806)"))
-        {
-            result
-                .unwrap_or_else(|e| panic!("an established-state flow must offload: {e}\n{text}"));
-            offloaded += 1;
-        } else if text.contains("eth_type(0x0806)") {
-            // ARP: flooded to several ports (no mirroring on this profile) or
-            // matched with an ARP item the profile lacks.
-            let e = result.expect_err(&text);
-            assert!(
-                e.reason.contains("mirroring") || e.what == "rte_flow item arp_eth_ipv4",
-                "{e}"
-            );
-        } else {
-            result.unwrap_or_else(|e| panic!("{e}\n{text}"));
-            offloaded += 1;
-        }
-    }
+    let (offloaded, rejected_new) = support::plan::check_kube_ovn_plan(&flows(KUBE_OVN));
     assert!(offloaded >= 12, "{offloaded} offloaded");
     assert!(rejected_new >= 6, "{rejected_new} rejected as +new");
 }

@@ -83,8 +83,7 @@ pub struct Translation {
 }
 
 /// Settings of the scheme that are not the device's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[derive(Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     /// Where miss rules send packets: the ethdev port OVS-DPDK receives
     /// exceptions on (the E-Switch manager, normally the PF).
@@ -92,7 +91,6 @@ pub struct Config {
     /// Priority of megaflow and connection rules.
     pub flow_priority: u32,
 }
-
 
 /// Translates megaflows and connections for one device.
 #[derive(Debug)]

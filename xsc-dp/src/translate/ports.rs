@@ -118,7 +118,8 @@ impl PortMap {
     pub fn lookup(&self, port: &OdpPort) -> Option<PortTarget> {
         match port {
             OdpPort::Number(n) => self.by_number.get(n).copied().or_else(|| {
-                (self.identity && *n <= u32::from(u16::MAX)).then_some(PortTarget::Ethdev(*n as u16))
+                (self.identity && *n <= u32::from(u16::MAX))
+                    .then_some(PortTarget::Ethdev(*n as u16))
             }),
             OdpPort::Name(name) => self.by_name.get(name.as_str()).copied(),
         }

@@ -293,17 +293,18 @@ impl Resources {
                 if self
                     .recirc
                     .get(recirc_id)
-                    .is_some_and(|&(_, refs)| refs == 0)
-                => {
-                    self.recirc.remove(recirc_id);
-                    self.group_recirc.remove(group);
-                    self.free_groups.push(*group);
-                }
+                    .is_some_and(|&(_, refs)| refs == 0) =>
+            {
+                self.recirc.remove(recirc_id);
+                self.group_recirc.remove(group);
+                self.free_groups.push(*group);
+            }
             Resource::Label { label, id }
-                if self.labels.get(label).is_some_and(|&(_, refs)| refs == 0) => {
-                    self.labels.remove(label);
-                    self.free_labels.push(*id);
-                }
+                if self.labels.get(label).is_some_and(|&(_, refs)| refs == 0) =>
+            {
+                self.labels.remove(label);
+                self.free_labels.push(*id);
+            }
             _ => {}
         }
     }

@@ -9,6 +9,7 @@
 //! - [`pcap`]: a reader for the pcap files OVS's dummy ports write.
 //! - [`kube_ovn`]: the Kube-OVN-shaped OpenFlow pipeline and the traffic that
 //!   exercises it (conntrack zones, NAT, recirculation, VLAN, rewrites, drops).
+//! - [`plan`]: the expected offload plan of the Kube-OVN pipeline.
 //! - [`rules`]: hardware rules covering every item and action of the model.
 //! - [`testpmd`]: runs commands through the real `dpdk-testpmd` parser.
 //!
@@ -23,5 +24,6 @@ pub mod kube_ovn;
 pub mod ovs;
 pub mod packet;
 pub mod pcap;
+pub mod plan;
 pub mod rules;
 pub mod testpmd;
