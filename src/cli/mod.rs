@@ -2,6 +2,7 @@
 use std::process::ExitCode;
 
 mod parse;
+mod plan;
 mod ports;
 
 const USAGE: &str = "usage: xsc-offload <command> [options]
@@ -9,6 +10,8 @@ const USAGE: &str = "usage: xsc-offload <command> [options]
 commands:
   parse        read OVS dump-flows / dump-conntrack / action text and print
                it in OVS's canonical form
+  plan         say which megaflows (and connections) offload, with their
+               rte_flow rules, and why the others do not
   ports        start DPDK and report each port's rte_flow capabilities
   help         this text
 
@@ -24,6 +27,7 @@ pub fn run(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("parse") => parse::run(rest),
+        Some("plan") => plan::run(rest),
         Some("ports") => ports::run(rest),
         Some(other) => {
             eprintln!("xsc-offload: unknown command '{other}'\n\n{USAGE}");
