@@ -14,7 +14,8 @@ use xsc_dp::rte::testpmd::render;
 use xsc_dp::rule::HwRule;
 use xsc_dp::translate::{Config, PortMap, Rejected, Translator};
 
-const HELP: &str = "usage: xsc-offload plan [--profile metascale|generic] [--port-map FILE|N=PORT,...]
+const HELP: &str =
+    "usage: xsc-offload plan [--profile metascale|generic] [--port-map FILE|N=PORT,...]
                         [--conntrack FILE] [--testpmd] [--json] [--port ID] [FILE|-]
 
 Reads `ovs-appctl dpctl/dump-flows` output (plain or -m) from FILE or standard
@@ -60,12 +61,17 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--profile" => {
                 let v = value("--profile")?;
-                o.profile = DeviceProfile::by_name(&v).ok_or_else(|| format!("unknown profile '{v}' (metascale, generic)"))?;
+                o.profile = DeviceProfile::by_name(&v)
+                    .ok_or_else(|| format!("unknown profile '{v}' (metascale, generic)"))?;
             }
             "--port-map" => o.ports = port_map(&value("--port-map")?)?,
             "--conntrack" => o.conntrack = Some(value("--conntrack")?),
@@ -73,7 +79,9 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--json" => o.json = true,
             "--port" => {
                 let v = value("--port")?;
-                o.port = v.parse().map_err(|_| format!("--port: '{v}' is not a DPDK port id"))?;
+                o.port = v
+                    .parse()
+                    .map_err(|_| format!("--port: '{v}' is not a DPDK port id"))?;
             }
             "-" if o.input.is_none() => o.input = Some("-".into()),
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
@@ -102,7 +110,9 @@ pub(crate) fn read_input(input: Option<&str>) -> Result<(String, String), String
             std::io::stdin().lock().read_to_string_lossy(&mut text)?;
             Ok(("<stdin>".into(), text))
         }
-        Some(f) => std::fs::read_to_string(f).map(|t| (f.to_owned(), t)).map_err(|e| format!("{f}: {e}")),
+        Some(f) => std::fs::read_to_string(f)
+            .map(|t| (f.to_owned(), t))
+            .map_err(|e| format!("{f}: {e}")),
     }
 }
 
@@ -113,7 +123,8 @@ trait ReadAll {
 impl<R: BufRead> ReadAll for R {
     fn read_to_string_lossy(&mut self, out: &mut String) -> Result<(), String> {
         let mut bytes = Vec::new();
-        self.read_to_end(&mut bytes).map_err(|e| format!("<stdin>: {e}"))?;
+        self.read_to_end(&mut bytes)
+            .map_err(|e| format!("<stdin>: {e}"))?;
         out.push_str(&String::from_utf8_lossy(&bytes));
         Ok(())
     }
@@ -158,7 +169,12 @@ impl Summary {
         *self.rejected.entry(e.reason.clone()).or_default() += 1;
     }
 
-    fn print(&self, out: &mut dyn Write, what: &str, elapsed: std::time::Duration) -> std::io::Result<()> {
+    fn print(
+        &self,
+        out: &mut dyn Write,
+        what: &str,
+        elapsed: std::time::Duration,
+    ) -> std::io::Result<()> {
         let rejected: usize = self.rejected.values().sum();
         writeln!(
             out,
@@ -219,7 +235,14 @@ fn plan(o: &Options) -> Result<bool, String> {
     let (name, text) = read_input(o.input.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut t = Translator::new(o.profile.clone(), o.ports.clone(), Config { software_port: o.port, ..Config::default() });
+    let mut t = Translator::new(
+        o.profile.clone(),
+        o.ports.clone(),
+        Config {
+            software_port: o.port,
+            ..Config::default()
+        },
+    );
     let mut summary = Summary::default();
     let started = Instant::now();
     let mut flow = Megaflow::default();
@@ -241,13 +264,22 @@ fn plan(o: &Options) -> Result<bool, String> {
         match t.translate(&flow) {
             Ok(tr) => {
                 summary.offloaded += 1;
-                let mut rules: Vec<HwRule> = tr.new_resources.iter().flat_map(|r| t.fixed_rules(r)).collect();
+                let mut rules: Vec<HwRule> = tr
+                    .new_resources
+                    .iter()
+                    .flat_map(|r| t.fixed_rules(r))
+                    .collect();
                 rules.push(tr.rule);
                 summary.rules += rules.len();
                 rules_text(o, &rules, &mut lines);
                 if o.json {
                     let list: Vec<String> = lines.iter().map(|l| json_str(l)).collect();
-                    writeln!(out, "{{\"line\":{n},\"verdict\":\"offload\",\"rules\":[{}]}}", list.join(",")).map_err(io)?;
+                    writeln!(
+                        out,
+                        "{{\"line\":{n},\"verdict\":\"offload\",\"rules\":[{}]}}",
+                        list.join(",")
+                    )
+                    .map_err(io)?;
                 } else {
                     writeln!(out, "line {n}: offload").map_err(io)?;
                     for l in &lines {
@@ -294,7 +326,11 @@ fn plan(o: &Options) -> Result<bool, String> {
             match t.translate_conn(&entry) {
                 Ok(c) => {
                     ct_summary.offloaded += 1;
-                    let mut rules: Vec<HwRule> = c.new_resources.iter().flat_map(|r| t.fixed_rules(r)).collect();
+                    let mut rules: Vec<HwRule> = c
+                        .new_resources
+                        .iter()
+                        .flat_map(|r| t.fixed_rules(r))
+                        .collect();
                     rules.extend(c.rules);
                     ct_summary.rules += rules.len();
                     rules_text(o, &rules, &mut lines);
@@ -332,10 +368,18 @@ fn plan(o: &Options) -> Result<bool, String> {
     }
     out.flush().map_err(io)?;
     drop(out);
-    let mut sink: Box<dyn Write> = if o.json { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
-    summary.print(&mut *sink, "flows", flows_elapsed).map_err(io)?;
+    let mut sink: Box<dyn Write> = if o.json {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    summary
+        .print(&mut *sink, "flows", flows_elapsed)
+        .map_err(io)?;
     if o.conntrack.is_some() {
-        ct_summary.print(&mut *sink, "connections", started.elapsed()).map_err(io)?;
+        ct_summary
+            .print(&mut *sink, "connections", started.elapsed())
+            .map_err(io)?;
     }
     Ok(summary.parse_errors == 0 && ct_summary.parse_errors == 0)
 }

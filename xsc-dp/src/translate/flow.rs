@@ -86,25 +86,39 @@ impl Translator {
     /// Translates one megaflow, taking references on the shared resources
     /// it needs. On rejection nothing is taken.
     pub fn translate(&mut self, flow: &Megaflow) -> Result<Translation, Rejected> {
-        let mut planned = Planned::new();
+        let mut out = Translation::default();
+        self.translate_into(flow, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`translate`](Self::translate) into a reused [`Translation`]: the
+    /// hot path's form, which copies no rule around. On rejection `out` is
+    /// left cleared and nothing is taken.
+    pub fn translate_into(
+        &mut self,
+        flow: &Megaflow,
+        out: &mut Translation,
+    ) -> Result<(), Rejected> {
+        out.rule.pattern.clear();
+        out.rule.actions.clear();
+        out.resources.clear();
+        out.new_resources.clear();
         let mut fresh = SmallVec::<[Resource; 4]>::new();
-        let result = self.build(flow, &mut planned, &mut fresh).and_then(|rule| {
-            self.check_profile(&rule)?;
-            Ok(rule)
-        });
+        let result = self
+            .build(flow, out, &mut fresh)
+            .and_then(|()| self.check_profile(&out.rule));
         match result {
-            Ok(rule) => {
-                let new_resources = self.take(&planned);
-                Ok(Translation {
-                    rule,
-                    resources: planned,
-                    new_resources,
-                })
+            Ok(()) => {
+                out.new_resources = self.take(&out.resources);
+                Ok(())
             }
             Err(e) => {
                 for r in &fresh {
                     self.resources.forget_if_unused(r);
                 }
+                out.rule.pattern.clear();
+                out.rule.actions.clear();
+                out.resources.clear();
                 Err(e)
             }
         }
@@ -113,10 +127,11 @@ impl Translator {
     fn build(
         &mut self,
         flow: &Megaflow,
-        planned: &mut Planned,
+        out: &mut Translation,
         fresh: &mut SmallVec<[Resource; 4]>,
-    ) -> Result<HwRule, Rejected> {
+    ) -> Result<(), Rejected> {
         let (key, mask) = (&flow.key, &flow.mask);
+        let planned = &mut out.resources;
         let mut regs = Regs::default();
         // Which group the flow lives in.
         let recirc_id = if key.has(KeyAttr::RecircId) && mask.recirc_id != 0 {
@@ -143,35 +158,30 @@ impl Translator {
         } else {
             GROUP_ROOT
         };
+        out.rule.attr = self.attr(group);
 
-        let mut pattern: SmallVec<[Item; 8]> = SmallVec::new();
         self.metadata(key, mask, &mut regs, planned, fresh)?;
-        match in_port {
-            Some(PortTarget::Ethdev(port_id)) => pattern.push(Item::RepresentedPort { port_id }),
-            Some(PortTarget::Virtual(v)) => regs.set(
+        if let Some(PortTarget::Virtual(v)) = in_port {
+            regs.set(
                 self.profile.registers.virtual_in_port,
                 u32::from(v),
                 u32::MAX,
-            ),
-            None => {}
+            );
         }
-        // Registers first: a TAG item carries no header.
-        let mut out: SmallVec<[Item; 8]> = regs.items().collect();
-        out.extend(pattern);
-        headers(key, mask, &mut out)?;
+        // Registers first (a TAG item carries no header), then the port.
+        let pattern = &mut out.rule.pattern;
+        pattern.extend(regs.items());
+        if let Some(PortTarget::Ethdev(port_id)) = in_port {
+            pattern.push(Item::RepresentedPort { port_id });
+        }
+        headers(key, mask, pattern)?;
 
-        let mut actions: SmallVec<[Action; 8]> = SmallVec::new();
         // Every rule counts (OVS statistics come from the counters), on
         // devices that have counters.
         if self.profile.has_action(crate::profile::ActionKind::Count) {
-            actions.push(Action::Count);
+            out.rule.actions.push(Action::Count);
         }
-        self.actions(flow, &mut actions, planned, fresh)?;
-        Ok(HwRule {
-            attr: self.attr(group),
-            pattern: out,
-            actions,
-        })
+        self.actions(flow, &mut out.rule.actions, &mut out.resources, fresh)
     }
 
     fn recirc_group(

@@ -70,7 +70,7 @@ impl fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 /// A megaflow's hardware form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Translation {
     /// The rule.
     pub rule: HwRule,

@@ -16,7 +16,7 @@
 //! Every group but the root ends in a lowest-priority miss rule that sends
 //! the packet to software with a restore mark ([`RestorePoint`]).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 /// `recirc_id(0)` flows of physical ports.
@@ -105,6 +105,8 @@ pub enum Exhausted {
 }
 
 /// The reference counts, and the dense allocators behind them.
+/// The maps use hashbrown's default hasher (foldhash): these lookups are on
+/// the translation hot path, several per flow.
 #[derive(Debug, Default)]
 pub struct Resources {
     recirc: HashMap<u32, (u32, u32)>,

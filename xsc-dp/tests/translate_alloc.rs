@@ -1,0 +1,70 @@
+//! Translating and lowering a seed megaflow allocates nothing in steady
+//! state (its shared resources exist, the RteRule's buffers have grown).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use xsc_dp::odp::parse_dump;
+use xsc_dp::profile::DeviceProfile;
+use xsc_dp::rte::{lower, RteRule};
+use xsc_dp::translate::{Config, PortMap, Translation, Translator};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// Safety: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // Safety: the caller upholds GlobalAlloc's contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // Safety: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // Safety: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const SEED: &str = include_str!("../../../shared/corpus/seed-offloaded.flows");
+
+#[test]
+fn translate_and_lower_allocate_nothing_in_steady_state() {
+    let flows: Vec<_> = parse_dump(SEED).map(|(_, f)| f.unwrap()).collect();
+    let mut t = Translator::new(
+        DeviceProfile::metascale(),
+        PortMap::identity(),
+        Config::default(),
+    );
+    let mut rte = RteRule::new();
+    // Warm-up: shared resources and buffers.
+    for f in &flows {
+        let tr = t.translate(f).unwrap();
+        lower(&tr.rule, &mut rte).unwrap();
+    }
+    let mut tr = Translation::default();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..100 {
+        for f in &flows {
+            t.translate_into(f, &mut tr).unwrap();
+            lower(&tr.rule, &mut rte).unwrap();
+            t.release(&tr.resources);
+        }
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(
+        after - before,
+        0,
+        "allocations in 600 translate+lower+release of seed flows"
+    );
+}
