@@ -282,3 +282,143 @@ fn port_maps_route_names_and_virtual_ports() {
         .unwrap_err();
     assert_eq!(e.what, "in_port(p9)");
 }
+
+const GENEVE_PUSH: &str = "tnl_push(tnl_port(4),header(size=58,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(crit,vni=0x1c7,options({class=0xffff,type=0x80,len=4,0xa}))),out_port(1))";
+const VXLAN6_PUSH: &str = "tnl_push(tnl_port(6),header(size=70,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x86dd),ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
+
+#[test]
+fn tnl_push_is_raw_encap_of_the_header_ovs_printed_then_output() {
+    let mut t = metascale();
+    let key =
+        "ct_state(-new+est+trk),recirc_id(0x3),in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)";
+    for (push, size, ip_at, udp_dst) in
+        [(GENEVE_PUSH, 58, 14, 6081u16), (VXLAN6_PUSH, 70, 14, 4789)]
+    {
+        let tr = t
+            .translate(&flow(key, push))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let a = &tr.rule.actions;
+        let Action::RawEncap(h) = &a[1] else {
+            panic!("{a:?}")
+        };
+        assert_eq!(h.len(), size, "header(size={size})");
+        assert_eq!(
+            h[..6],
+            [0xf8, 0xbc, 0x12, 0x44, 0x34, 0xb6],
+            "outer eth dst"
+        );
+        let udp = if h[12..14] == [0x08, 0x00] {
+            ip_at + 20
+        } else {
+            ip_at + 40
+        };
+        assert_eq!(u16::from_be_bytes([h[udp + 2], h[udp + 3]]), udp_dst);
+        assert_eq!(a[2], Action::RepresentedPort { port_id: 1 }, "out_port(1)");
+        assert!(tr
+            .resources
+            .iter()
+            .any(|r| matches!(r, Resource::Encap(e) if e == h)));
+    }
+    // The same header twice is one shared resource.
+    let again = t.translate(&flow(key, GENEVE_PUSH)).unwrap();
+    assert!(again
+        .new_resources
+        .iter()
+        .all(|r| !matches!(r, Resource::Encap(_))));
+    let (_, _, _, encaps) = t.resources().counts();
+    assert_eq!(encaps, 2);
+}
+
+#[test]
+fn vxlan_tnl_pop_keeps_the_vni_and_the_virtual_port_and_continues_in_the_tunnel_group() {
+    let ports = PortMap::parse("1=0,vxlan_sys=virtual:1,2=5", false).unwrap();
+    let mut t = Translator::new(DeviceProfile::metascale(), ports, Config::default());
+    let outer = flow(
+        "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(dst=172.31.0.2,proto=17,frag=no),udp(dst=4789)",
+        "tnl_pop(vxlan_sys)",
+    );
+    let tr = t.translate(&outer).unwrap_or_else(|e| panic!("{e}"));
+    let a = &tr.rule.actions;
+    assert_eq!(
+        a[1],
+        Action::CopyField {
+            dst: xsc_dp::rule::Field::Tag(3),
+            src: xsc_dp::rule::Field::VxlanVni,
+            width: 24
+        }
+    );
+    assert!(
+        matches!(
+            a[2],
+            Action::SetTag {
+                index: 1,
+                data: 0x0100_0000,
+                mask: 0xff00_0000
+            }
+        ),
+        "{a:?}"
+    );
+    assert_eq!(a[3], Action::RawDecap { size: 50 });
+    assert_eq!(
+        a[4],
+        Action::Jump {
+            group: xsc_dp::translate::GROUP_TUNNEL
+        }
+    );
+    assert!(tr.new_resources.contains(&Resource::TunnelGroup));
+
+    // The decapsulated packet's flow: virtual in_port and tun_id as registers.
+    let inner = flow(
+        "tunnel(tun_id=0x1c7),recirc_id(0),in_port(vxlan_sys),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "2",
+    );
+    let tr = t.translate(&inner).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tr.rule.attr.group, xsc_dp::translate::GROUP_TUNNEL);
+    let tags: Vec<_> = tr
+        .rule
+        .pattern
+        .iter()
+        .filter_map(|i| match i {
+            xsc_dp::rule::Item::Tag { index, m } => Some((*index, m.spec, m.mask)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tags, [(1, 0x0100_0000, 0xff00_0000), (3, 0x1c7, 0xff_ffff)]);
+
+    // Geneve cannot be decapsulated with RAW_DECAP: its length varies.
+    let geneve = flow(
+        "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=6081)",
+        "tnl_pop(vxlan_sys)",
+    );
+    assert!(t.translate(&geneve).unwrap_err().reason.contains("Geneve"));
+    // Outer tunnel fields after decap are gone.
+    let e = t
+        .translate(&flow("tunnel(tun_id=0x1c7,src=1.1.1.1),recirc_id(0),in_port(vxlan_sys),eth(),eth_type(0x0800),ipv4(frag=no)", "2"))
+        .unwrap_err();
+    assert_eq!(e.what, "tunnel(src=)");
+}
+
+#[test]
+fn clone_of_outputs_is_a_mirror_where_the_profile_has_one() {
+    let key = "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+    let f = flow(key, "clone(3),2");
+    assert!(metascale()
+        .translate(&f)
+        .unwrap_err()
+        .reason
+        .contains("mirroring"));
+    let mut g = Translator::new(
+        DeviceProfile::generic(),
+        PortMap::identity(),
+        Config::default(),
+    );
+    let tr = g.translate(&f).unwrap();
+    assert!(
+        matches!(&tr.rule.actions[1], Action::Sample { ratio: 1, actions } if actions[..] == [Action::RepresentedPort { port_id: 3 }])
+    );
+    assert_eq!(tr.rule.actions[2], Action::RepresentedPort { port_id: 2 });
+    let e = g
+        .translate(&flow(key, "clone(set(ipv4(ttl=9)),3),2"))
+        .unwrap_err();
+    assert_eq!(e.what, "clone(set)");
+}

@@ -322,7 +322,9 @@ impl Translator {
         let (t, m) = (&key.tunnel, &mask.tunnel);
         let gone = "after decap only the VNI is kept (in a register); the outer headers are gone";
         if t.has(TunnelAttr::Id) && m.tun_id != 0 {
-            if m.tun_id > 0xff_ffff || t.tun_id > 0xff_ffff {
+            // VXLAN and Geneve ids are 24 bits: the bits above are zero in
+            // every packet, so only a value with such bits set is a problem.
+            if t.tun_id & m.tun_id > 0xff_ffff {
                 return Err(Rejected::new(
                     format!("tunnel(tun_id={:#x})", t.tun_id),
                     "only 24-bit VNIs (VXLAN, Geneve) are kept after decap",
@@ -331,7 +333,7 @@ impl Translator {
             regs.set(
                 self.profile.registers.tun_id,
                 t.tun_id as u32,
-                m.tun_id as u32,
+                (m.tun_id & 0xff_ffff) as u32,
             );
         }
         no_hw(
