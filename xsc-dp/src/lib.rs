@@ -8,6 +8,7 @@
 /// The raw DPDK bindings this crate is built on.
 pub use xsc_sys as ffi;
 
+pub mod device;
 pub mod dpdk;
 pub mod odp;
 pub mod profile;

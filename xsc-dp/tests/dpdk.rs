@@ -507,3 +507,25 @@ fn tap_validates_the_lowered_rules_of_flows_it_can_match() {
     drop(tap);
     assert_eq!(live_handles(), baseline());
 }
+
+#[test]
+fn a_port_is_a_flow_device_that_refuses_cleanly() {
+    use xsc_dp::device::FlowDevice;
+    let mut fx = dpdk();
+    let name = fx.name("net_null");
+    let mut port = Port::probe(&fx.eal, &name).expect("probe");
+    port.configure(&fx.eal, &PortConfig::default())
+        .expect("configure");
+    let dev: &dyn FlowDevice<Rule = xsc_dp::dpdk::Flow> = &port;
+    assert_eq!(dev.name(), name);
+    let rule = offload_rule();
+    let mut out = Vec::new();
+    dev.create_batch(&[&rule, &rule, &rule], &mut out);
+    assert_eq!(out.len(), 3);
+    assert!(out
+        .iter()
+        .all(|r| r.as_ref().is_err_and(|e| e.is_unsupported())));
+    drop(out);
+    drop(port);
+    assert_eq!(live_handles(), baseline());
+}
