@@ -21,6 +21,28 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// A configured, started `net_tap` port on interface `xsc<tag><pid>`, or
+    /// `None` (after saying so loudly) where this machine cannot make taps.
+    fn started_tap(&mut self, tag: &str) -> Option<Port> {
+        if !tap_available() {
+            return None;
+        }
+        let name = self.name("net_tap");
+        let iface = format!("xsc{tag}{}", std::process::id() % 10000);
+        let mut port = match Port::probe(&self.eal, &format!("{name},iface={iface}")) {
+            Ok(p) => p,
+            Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
+                loud(&format!("SKIPPED: net_tap needs CAP_NET_ADMIN ({e})"));
+                return None;
+            }
+            Err(e) => panic!("probe net_tap: {e}"),
+        };
+        port.configure(&self.eal, &PortConfig::default())
+            .expect("configure tap");
+        port.start().expect("start tap");
+        Some(port)
+    }
+
     /// A fresh device name, so that no two tests probe the same vdev.
     fn name(&mut self, driver: &str) -> String {
         self.serial += 1;
@@ -326,23 +348,10 @@ fn async_flow_api_is_refused_on_a_port_without_it() {
 #[test]
 fn tap_validates_eth_ipv4_tcp_udp_with_drop_and_queue() {
     let mut fx = dpdk();
-    if !tap_available() {
+    let Some(port) = fx.started_tap("tap") else {
         return;
-    }
-    let name = fx.name("net_tap");
-    let iface = format!("xsctap{}", std::process::id() % 10000);
-    let mut port = match Port::probe(&fx.eal, &format!("{name},iface={iface}")) {
-        Ok(p) => p,
-        Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
-            loud(&format!("SKIPPED: net_tap needs CAP_NET_ADMIN ({e})"));
-            return;
-        }
-        Err(e) => panic!("probe net_tap: {e}"),
     };
     assert_eq!(port.info().unwrap().driver, "net_tap");
-    port.configure(&fx.eal, &PortConfig::default())
-        .expect("configure");
-    port.start().expect("start");
     let drop_tcp = tap_rule(ffi::RTE_FLOW_ITEM_TYPE_TCP, ffi::RTE_FLOW_ACTION_TYPE_DROP);
     let queue_udp = tap_rule(ffi::RTE_FLOW_ITEM_TYPE_UDP, ffi::RTE_FLOW_ACTION_TYPE_QUEUE);
     port.validate(&drop_tcp)
@@ -380,18 +389,9 @@ fn tap_validates_eth_ipv4_tcp_udp_with_drop_and_queue() {
 #[test]
 fn flow_handles_made_before_a_flush_are_inert() {
     let mut fx = dpdk();
-    if !tap_available() {
-        return;
-    }
-    let name = fx.name("net_tap");
-    let iface = format!("xscfl{}", std::process::id() % 10000);
-    let Ok(mut port) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
-        loud("SKIPPED: net_tap could not be created here");
+    let Some(port) = fx.started_tap("fl") else {
         return;
     };
-    port.configure(&fx.eal, &PortConfig::default())
-        .expect("configure");
-    port.start().expect("start");
     let Ok(flow) = port.create(&tap_rule(
         ffi::RTE_FLOW_ITEM_TYPE_TCP,
         ffi::RTE_FLOW_ACTION_TYPE_DROP,
@@ -425,18 +425,9 @@ fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
     assert_eq!(p.name, "probed:net_null");
     drop(null);
 
-    if !tap_available() {
-        return;
-    }
-    let name = fx.name("net_tap");
-    let iface = format!("xscpr{}", std::process::id() % 10000);
-    let Ok(mut tap) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
-        loud("SKIPPED: net_tap could not be created here");
+    let Some(tap) = fx.started_tap("pr") else {
         return;
     };
-    tap.configure(&fx.eal, &PortConfig::default())
-        .expect("configure");
-    tap.start().expect("start");
     let p = probe(&tap, Direction::Ingress, &DeviceProfile::generic());
     for k in [
         ItemKind::Eth,
@@ -467,18 +458,9 @@ fn tap_validates_the_lowered_rules_of_flows_it_can_match() {
     use xsc_dp::profile::{probe, DeviceProfile};
     use xsc_dp::translate::{Config, PortMap, Translator};
     let mut fx = dpdk();
-    if !tap_available() {
-        return;
-    }
-    let name = fx.name("net_tap");
-    let iface = format!("xsctr{}", std::process::id() % 10000);
-    let Ok(mut tap) = Port::probe(&fx.eal, &format!("{name},iface={iface}")) else {
-        loud("SKIPPED: net_tap could not be created here");
+    let Some(tap) = fx.started_tap("tr") else {
         return;
     };
-    tap.configure(&fx.eal, &PortConfig::default())
-        .expect("configure");
-    tap.start().expect("start");
     // What tap parses: ingress eth/ipv4/ipv6/tcp/udp with drop; no COUNT,
     // no registers, no representors. Flows built for it, without in_port.
     let profile = probe(&tap, Direction::Ingress, &DeviceProfile::generic());

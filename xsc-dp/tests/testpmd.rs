@@ -6,6 +6,20 @@ use support::rules::kitchen_sink;
 use support::testpmd;
 use xsc_dp::rte::testpmd::render;
 
+/// Whether dpdk-testpmd can be run; says so loudly when not, and fails
+/// under CI, which installs it.
+fn testpmd_here() -> bool {
+    if testpmd::available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have dpdk-testpmd (scripts/setup installs dpdk-dev)"
+    );
+    loud("SKIPPED: dpdk-testpmd is not installed (apt-get install dpdk-dev)");
+    false
+}
+
 fn loud(msg: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "\n*** {msg} ***\n");
@@ -13,12 +27,7 @@ fn loud(msg: &str) {
 
 #[test]
 fn testpmd_parses_every_rendered_rule() {
-    if !testpmd::available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have dpdk-testpmd (scripts/setup installs dpdk-dev)"
-        );
-        loud("SKIPPED: dpdk-testpmd is not installed (apt-get install dpdk-dev)");
+    if !testpmd_here() {
         return;
     }
     let mut commands = Vec::new();
@@ -116,12 +125,7 @@ fn corpus_rules() -> Vec<xsc_dp::rule::HwRule> {
 
 #[test]
 fn testpmd_parses_every_rule_of_every_corpus_flow() {
-    if !testpmd::available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have dpdk-testpmd (scripts/setup installs dpdk-dev)"
-        );
-        loud("SKIPPED: dpdk-testpmd is not installed (apt-get install dpdk-dev)");
+    if !testpmd_here() {
         return;
     }
     let rules = corpus_rules();

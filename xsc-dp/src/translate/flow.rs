@@ -153,7 +153,7 @@ impl Translator {
         let group = if recirc_id != 0 {
             self.recirc_group(recirc_id, planned, fresh)?
         } else if matches!(in_port, Some(PortTarget::Virtual(_))) {
-            planned.push(Resource::TunnelGroup);
+            need(Resource::TunnelGroup, planned);
             GROUP_TUNNEL
         } else {
             GROUP_ROOT
@@ -195,13 +195,12 @@ impl Translator {
             .resources
             .plan_group(recirc_id, self.profile.groups)
             .map_err(|e| exhausted(e, "recirc_id"))?;
-        let r = Resource::RecircGroup { recirc_id, group };
-        if !known {
-            fresh.push(r.clone());
-        }
-        if !planned.contains(&r) {
-            planned.push(r);
-        }
+        note(
+            Resource::RecircGroup { recirc_id, group },
+            !known,
+            planned,
+            fresh,
+        );
         Ok(group)
     }
 
@@ -381,13 +380,7 @@ impl Translator {
             .resources
             .plan_label(label, max)
             .map_err(|e| exhausted(e, "ct_label"))?;
-        let r = Resource::Label { label, id };
-        if !known {
-            fresh.push(r.clone());
-        }
-        if !planned.contains(&r) {
-            planned.push(r);
-        }
+        note(Resource::Label { label, id }, !known, planned, fresh);
         Ok(id)
     }
 
@@ -470,10 +463,7 @@ impl Translator {
                 OdpAction::TnlPush(t) => {
                     let header = tnl_header(t)?;
                     let encap: Arc<[u8]> = Arc::from(header.as_slice());
-                    let r = Resource::Encap(encap.clone());
-                    if !planned.contains(&r) {
-                        planned.push(r);
-                    }
+                    need(Resource::Encap(encap.clone()), planned);
                     let port = self.output_port(&t.out_port)?;
                     let pushed = [Action::RawEncap(encap), port];
                     if Some(i) == last_output {
@@ -601,9 +591,7 @@ impl Translator {
                 group,
             },
         ] {
-            if !planned.contains(&r) {
-                planned.push(r);
-            }
+            need(r, planned);
         }
         let regs_map = self.profile.registers;
         let mut regs = Regs::default();
@@ -714,13 +702,32 @@ impl Translator {
         out.push(Action::RawDecap {
             size: 14 + l3 + 8 + 8,
         });
-        if !planned.contains(&Resource::TunnelGroup) {
-            planned.push(Resource::TunnelGroup);
-        }
+        need(Resource::TunnelGroup, planned);
         out.push(Action::Jump {
             group: GROUP_TUNNEL,
         });
         Ok(())
+    }
+}
+
+/// Records that the rule needs `r` (once), and that this translation
+/// allocated it when `allocated_now`, so a rejection can give it back.
+fn note(
+    r: Resource,
+    allocated_now: bool,
+    planned: &mut Planned,
+    fresh: &mut SmallVec<[Resource; 4]>,
+) {
+    if allocated_now {
+        fresh.push(r.clone());
+    }
+    need(r, planned);
+}
+
+/// Records that the rule needs `r`, once.
+fn need(r: Resource, planned: &mut Planned) {
+    if !planned.contains(&r) {
+        planned.push(r);
     }
 }
 
