@@ -167,7 +167,13 @@ impl<'a> Cursor<'a> {
     /// An identifier: `[A-Za-z0-9_-]*` (key, action and field names).
     #[inline]
     pub(crate) fn ident(&mut self) -> &'a [u8] {
-        self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        let rest = self.rest();
+        let n = rest
+            .iter()
+            .position(|&b| !IDENT[usize::from(b)])
+            .unwrap_or(rest.len());
+        self.pos += n;
+        rest.get(..n).unwrap_or(&[])
     }
 
     /// `%i`: an unsigned integer, `0x` hex, `0`-prefixed octal or decimal,
@@ -188,7 +194,11 @@ impl<'a> Cursor<'a> {
         } else {
             (10, self.pos)
         };
-        let v = self.digits(radix, max, start, ctx)?;
+        let v = match radix {
+            16 => self.digits::<16>(max, start, ctx)?,
+            8 => self.digits::<8>(max, start, ctx)?,
+            _ => self.digits::<10>(max, start, ctx)?,
+        };
         if self.pos == digits_start {
             self.pos = start;
             return Err(self.expected("a number", ctx));
@@ -200,7 +210,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn dec(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
-        let v = self.digits(10, max, start, ctx)?;
+        let v = self.digits::<10>(max, start, ctx)?;
         if self.pos == start {
             return Err(self.expected("a decimal number", ctx));
         }
@@ -217,7 +227,7 @@ impl<'a> Cursor<'a> {
             self.pos += 2;
         }
         let ds = self.pos;
-        let v = self.digits(16, max, start, ctx)?;
+        let v = self.digits::<16>(max, start, ctx)?;
         if self.pos == ds {
             self.pos = start;
             return Err(self.expected("a hexadecimal number", ctx));
@@ -225,20 +235,33 @@ impl<'a> Cursor<'a> {
         Ok(v)
     }
 
+    /// Digits in `RADIX` (8, 10 or 16), consumed even past an overflow;
+    /// `OutOfRange` (at `start`) when the value exceeds `max`.
     #[inline]
-    fn digits(&mut self, radix: u32, max: u64, start: usize, ctx: Context) -> PResult<u64> {
+    fn digits<const RADIX: u32>(&mut self, max: u64, start: usize, ctx: Context) -> PResult<u64> {
+        let rest = self.rest();
         let mut v: u64 = 0;
         let mut overflow = false;
-        while let Some(d) = self.peek().and_then(|b| (b as char).to_digit(radix)) {
+        let mut n = 0;
+        for &b in rest {
+            let d = if RADIX == 16 {
+                HEXVAL[usize::from(b)]
+            } else {
+                b.wrapping_sub(b'0')
+            };
+            if u32::from(d) >= RADIX {
+                break;
+            }
             match v
-                .checked_mul(u64::from(radix))
+                .checked_mul(u64::from(RADIX))
                 .and_then(|x| x.checked_add(u64::from(d)))
             {
                 Some(x) => v = x,
                 None => overflow = true,
             }
-            self.pos += 1;
+            n += 1;
         }
+        self.pos += n;
         if overflow || v > max {
             return Err(self.err_at(start, ctx, ErrorKind::OutOfRange { max }));
         }
@@ -256,7 +279,7 @@ impl<'a> Cursor<'a> {
             if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
                 return Err(self.expected("an IPv4 address", ctx));
             }
-            let o = self.digits(10, 255, self.pos, ctx)?;
+            let o = self.digits::<10>(255, self.pos, ctx)?;
             v = (v << 8) | o as u32;
         }
         Ok(v)
@@ -274,7 +297,7 @@ impl<'a> Cursor<'a> {
             if !self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
                 return Err(self.expected("an Ethernet address", ctx));
             }
-            *b = self.digits(16, 255, s, ctx)? as u8;
+            *b = self.digits::<16>(255, s, ctx)? as u8;
         }
         Ok(m)
     }
@@ -352,13 +375,41 @@ fn trim_leading_zeros(d: &[u8]) -> &[u8] {
 
 #[inline]
 pub(crate) fn hexval(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
+    // A byte that is not a hex digit gives 0.
+    match HEXVAL[usize::from(b)] {
+        0xff => 0,
+        v => v,
     }
 }
+
+/// Hex digit values, `0xff` for a byte that is not a hex digit.
+static HEXVAL: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// `[A-Za-z0-9_-]`: the bytes of [`Cursor::ident`].
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        i += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
