@@ -102,8 +102,8 @@ pub fn decode_key_into(
     k: &mut FlowKey,
     m: &mut FlowMask,
 ) -> Result<(), NetlinkError> {
-    *k = FlowKey::default();
-    *m = FlowKey::default();
+    k.clear();
+    m.clear();
     decode_list(key, 0, 0, false, k)?;
     match mask {
         Some(mb) => decode_list(mb, 0, 0, true, m)?,
