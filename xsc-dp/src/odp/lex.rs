@@ -181,19 +181,17 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn int(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
-        self.eat_byte(b'+');
-        let (radix, digits_start) = if self.starts_with("0x") || self.starts_with("0X") {
-            if self.peek_at(2).is_some_and(|b| b.is_ascii_hexdigit()) {
-                self.pos += 2;
-                (16, self.pos)
-            } else {
-                (10, self.pos)
-            }
-        } else if self.peek() == Some(b'0') {
-            (8, self.pos)
-        } else {
-            (10, self.pos)
+        let rest = self.rest();
+        let sign = usize::from(rest.first() == Some(&b'+'));
+        // One look at the first three bytes instead of eat/starts_with/peek.
+        let (radix, skip) = match rest.get(sign..sign + 3).or_else(|| rest.get(sign..)) {
+            Some([b'0', b'x' | b'X', h, ..]) if h.is_ascii_hexdigit() => (16, 2),
+            Some([b'0', b'x' | b'X', ..]) => (10, 0),
+            Some([b'0', ..]) => (8, 0),
+            _ => (10, 0),
         };
+        self.pos += sign + skip;
+        let digits_start = self.pos;
         let v = match radix {
             16 => self.digits::<16>(max, start, ctx)?,
             8 => self.digits::<8>(max, start, ctx)?,
@@ -288,6 +286,11 @@ impl<'a> Cursor<'a> {
     /// `ETH_ADDR_SCAN_FMT`: six `:`-separated hex bytes.
     #[inline]
     pub(crate) fn mac(&mut self, ctx: Context) -> PResult<[u8; 6]> {
+        // Fast path: the canonical `xx:xx:xx:xx:xx:xx` not followed by
+        // another hex digit reads the same as the general loop below.
+        if let Some(m) = self.mac_canonical() {
+            return Ok(m);
+        }
         let mut m = [0u8; 6];
         for (i, b) in m.iter_mut().enumerate() {
             if i > 0 && !self.eat_byte(b':') {
@@ -300,6 +303,34 @@ impl<'a> Cursor<'a> {
             *b = self.digits::<16>(255, s, ctx)? as u8;
         }
         Ok(m)
+    }
+
+    #[inline]
+    fn mac_canonical(&mut self) -> Option<[u8; 6]> {
+        let rest = self.rest();
+        let t: &[u8; 17] = rest.get(..17)?.try_into().ok()?;
+        if rest
+            .get(17)
+            .is_some_and(|&b| HEXVAL[usize::from(b)] != 0xff)
+        {
+            return None;
+        }
+        let mut m = [0u8; 6];
+        let mut bad = 0u8;
+        for (i, o) in m.iter_mut().enumerate() {
+            let h = HEXVAL[usize::from(t[3 * i])];
+            let l = HEXVAL[usize::from(t[3 * i + 1])];
+            bad |= (h | l) & 0xf0;
+            if i < 5 && t[3 * i + 2] != b':' {
+                return None;
+            }
+            *o = (h << 4) | (l & 0x0f);
+        }
+        if bad != 0 {
+            return None;
+        }
+        self.pos += 17;
+        Some(m)
     }
 
     /// `IPV6_SCAN_FMT` then `inet_pton()`.
@@ -429,6 +460,60 @@ mod tests {
             Err(ErrorKind::OutOfRange { max: 4095 })
         );
         assert!(Cursor::new("x").int(5, C).is_err());
+    }
+
+    #[test]
+    fn int_prefix_edge_cases() {
+        let int = |s: &str| {
+            let mut c = Cursor::new(s);
+            (c.int(u64::MAX, C).map_err(|e| (e.kind, e.offset)), c.pos())
+        };
+        assert_eq!(int("+0x1f,"), (Ok(0x1f), 5));
+        assert_eq!(int("0X1F"), (Ok(0x1f), 4));
+        assert_eq!(int("0x"), (Ok(0), 1));
+        assert_eq!(int("0xg"), (Ok(0), 1));
+        assert_eq!(int("09"), (Ok(0), 1));
+        assert_eq!(int("+7"), (Ok(7), 2));
+        assert_eq!(int("+").0.map_err(|e| e.1), Err(0));
+        assert_eq!(int("+").1, 0);
+        assert_eq!(int("").1, 0);
+        assert_eq!(
+            int("0x1ffffffffffffffff"),
+            (Err((ErrorKind::OutOfRange { max: u64::MAX }, 0)), 19)
+        );
+        assert_eq!(int("+99999999999999999999").0.map_err(|e| e.1), Err(0));
+    }
+
+    #[test]
+    fn mac_fast_path_agrees_with_the_general_form() {
+        let mac = |s: &str| {
+            let mut c = Cursor::new(s);
+            (c.mac(C).map_err(|e| (e.kind, e.offset)), c.pos())
+        };
+        assert_eq!(
+            mac("00:00:00:9d:fb:1a"),
+            (Ok([0, 0, 0, 0x9d, 0xfb, 0x1a]), 17)
+        );
+        assert_eq!(
+            mac("0A:0b:0C:0d:0E:Ff/"),
+            (Ok([10, 11, 12, 13, 14, 255]), 17)
+        );
+        assert_eq!(mac("00:00:00:00:00:00:11"), (Ok([0; 6]), 17));
+        // Not canonical: the general scanner decides.
+        assert_eq!(mac("0:1:2:3:4:5"), (Ok([0, 1, 2, 3, 4, 5]), 11));
+        assert_eq!(mac("00:00:00:00:00:001"), (Ok([0, 0, 0, 0, 0, 1]), 18));
+        assert_eq!(
+            mac("00:00:00:00:00:100").0,
+            Err((ErrorKind::OutOfRange { max: 255 }, 15))
+        );
+        assert_eq!(
+            mac("00:00:00:00:00-00").0,
+            Err((ErrorKind::Expected("an Ethernet address"), 14))
+        );
+        assert_eq!(
+            mac("00:00:00:00:0g:00").0,
+            Err((ErrorKind::Expected("an Ethernet address"), 13))
+        );
     }
 
     #[test]
