@@ -170,6 +170,8 @@ pub fn start_nested(out: &mut Vec<u8>, ty: u16) -> usize {
 }
 
 /// Ends a nested attribute: writes its length (`nl_msg_end_nested`).
+// Takes the message `Vec` like its `start_nested` counterpart (public API).
+#[allow(clippy::ptr_arg)]
 pub fn end_nested(out: &mut Vec<u8>, at: usize) {
     let len = (out.len() - at) as u16;
     out[at..at + 2].copy_from_slice(&len.to_ne_bytes());
