@@ -96,6 +96,26 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
+    /// Resets `self` to `FlowStats::default()` in place.
+    pub fn clear(&mut self) {
+        let FlowStats {
+            packets,
+            bytes,
+            used,
+            tcp_flags,
+            offloaded,
+            dp,
+            dp_extra_info,
+        } = self;
+        *packets = 0;
+        *bytes = 0;
+        *used = Used::Never;
+        *tcp_flags = 0;
+        *offloaded = None;
+        *dp = None;
+        *dp_extra_info = None;
+    }
+
     /// The `dp-extra-info:` text.
     pub fn dp_extra_info(&self) -> Option<&str> {
         self.dp_extra_info
@@ -223,9 +243,9 @@ impl Megaflow {
     pub fn parse_into(&mut self, line: &str) -> Result<(), ParseError> {
         let line = line.trim_end();
         self.ufid = None;
-        self.key = FlowKey::default();
-        self.mask = FlowKey::default();
-        self.stats = FlowStats::default();
+        self.key.clear();
+        self.mask.clear();
+        self.stats.clear();
         let mut c = Cursor::new(line);
         if c.eat("ufid:") {
             self.ufid = Some(parse_ufid(&mut c)?);

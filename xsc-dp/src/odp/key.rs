@@ -472,6 +472,42 @@ impl Tunnel {
     pub fn set(&mut self, a: TunnelAttr) {
         self.present |= 1 << a as u16;
     }
+
+    /// Resets `self` to `Tunnel::default()` in place.
+    pub fn clear(&mut self) {
+        let Tunnel {
+            present,
+            tun_id,
+            ipv4_src,
+            ipv4_dst,
+            ipv6_src,
+            ipv6_dst,
+            tos,
+            ttl,
+            tp_src,
+            tp_dst,
+            flags,
+            vxlan_gbp,
+            geneve,
+            erspan,
+            gtpu,
+        } = self;
+        *present = 0;
+        *tun_id = 0;
+        *ipv4_src = 0;
+        *ipv4_dst = 0;
+        *ipv6_src = [0; 16];
+        *ipv6_dst = [0; 16];
+        *tos = 0;
+        *ttl = 0;
+        *tp_src = 0;
+        *tp_dst = 0;
+        *flags = 0;
+        *vxlan_gbp = 0;
+        *geneve = None;
+        *erspan = ErspanOpts::default();
+        *gtpu = GtpuOpts::default();
+    }
 }
 
 /// A datapath flow key, or (same type, [`FlowMask`]) its mask.
@@ -520,6 +556,75 @@ pub type FlowMask = FlowKey;
 impl FlowKey {
     pub fn has(&self, a: KeyAttr) -> bool {
         self.present.contains(a)
+    }
+
+    /// Resets `self` to `FlowKey::default()` in place (no temporary value
+    /// built and copied in), dropping a boxed `encap` or Geneve options.
+    pub fn clear(&mut self) {
+        let FlowKey {
+            present,
+            skb_priority,
+            skb_mark,
+            recirc_id,
+            dp_hash,
+            ct_state,
+            ct_zone,
+            ct_mark,
+            ct_label,
+            ct_tuple4,
+            ct_tuple6,
+            tunnel,
+            in_port,
+            packet_type,
+            eth,
+            vlan_tci,
+            eth_type,
+            mpls,
+            ipv4,
+            ipv6,
+            tcp,
+            tcp_flags,
+            udp,
+            sctp,
+            icmp,
+            icmpv6,
+            arp,
+            nd,
+            nd_ext,
+            nsh,
+            encap,
+        } = self;
+        *present = AttrSet(0);
+        *skb_priority = 0;
+        *skb_mark = 0;
+        *recirc_id = 0;
+        *dp_hash = 0;
+        *ct_state = 0;
+        *ct_zone = 0;
+        *ct_mark = 0;
+        *ct_label = 0;
+        *ct_tuple4 = CtTuple4::default();
+        *ct_tuple6 = CtTuple6::default();
+        tunnel.clear();
+        *in_port = OdpPort::Number(0);
+        *packet_type = PacketType::default();
+        *eth = EthKey::default();
+        *vlan_tci = 0;
+        *eth_type = 0;
+        *mpls = MplsKey::default();
+        *ipv4 = Ipv4Key::default();
+        *ipv6 = Ipv6Key::default();
+        *tcp = PortsKey::default();
+        *tcp_flags = 0;
+        *udp = PortsKey::default();
+        *sctp = PortsKey::default();
+        *icmp = IcmpKey::default();
+        *icmpv6 = IcmpKey::default();
+        *arp = ArpKey::default();
+        *nd = NdKey::default();
+        *nd_ext = NdExtKey::default();
+        *nsh = NshKey::default();
+        *encap = None;
     }
 
     /// The in_port number, when the key has one given as a number.

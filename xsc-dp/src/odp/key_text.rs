@@ -60,6 +60,50 @@ pub(crate) fn tun_flag_name(bit: u32) -> Option<&'static str> {
 }
 
 type FlagNames = fn(u32) -> Option<&'static str>;
+/// The inverse of a [`FlagNames`] table: a name's bit.
+type FlagBits = fn(&[u8]) -> Option<u32>;
+
+pub(crate) fn ct_state_bit(name: &[u8]) -> Option<u32> {
+    Some(match name {
+        b"new" => 0x01,
+        b"est" => 0x02,
+        b"rel" => 0x04,
+        b"rpl" => 0x08,
+        b"inv" => 0x10,
+        b"trk" => 0x20,
+        b"snat" => 0x40,
+        b"dnat" => 0x80,
+        _ => return None,
+    })
+}
+
+pub(crate) fn tcp_flag_bit(name: &[u8]) -> Option<u32> {
+    Some(match name {
+        b"fin" => 0x001,
+        b"syn" => 0x002,
+        b"rst" => 0x004,
+        b"psh" => 0x008,
+        b"ack" => 0x010,
+        b"urg" => 0x020,
+        b"ece" => 0x040,
+        b"cwr" => 0x080,
+        b"ns" => 0x100,
+        b"[200]" => 0x200,
+        b"[400]" => 0x400,
+        b"[800]" => 0x800,
+        _ => return None,
+    })
+}
+
+pub(crate) fn tun_flag_bit(name: &[u8]) -> Option<u32> {
+    Some(match name {
+        b"oam" => 0x1,
+        b"df" => 0x2,
+        b"csum" => 0x4,
+        b"key" => 0x8,
+        _ => return None,
+    })
+}
 
 /// `format_flags()`.
 pub(crate) fn format_flags(out: &mut String, names: FlagNames, flags: u32, del: char) {
@@ -113,10 +157,11 @@ pub(crate) fn format_flags_masked(
 }
 
 /// `parse_flags()` with a mask, ending at `)` (which is not consumed).
+/// `bit_of` is the inverse of a [`FlagNames`] table.
 /// Returns `(flags, mask)`; the unmasked forms give a mask of `u32::MAX`.
 pub(crate) fn parse_flags(
     c: &mut Cursor<'_>,
-    names: FlagNames,
+    bit_of: FlagBits,
     allowed: u32,
     ctx: Context,
 ) -> PResult<(u32, u32)> {
@@ -133,19 +178,13 @@ pub(crate) fn parse_flags(
         }
         c.set_pos(save);
     }
+    // The flag name runs up to the first byte of `ends` (no name contains
+    // one); `bit_of` maps it back with one `match` instead of a string
+    // comparison per candidate bit.
     let lookup = |c: &Cursor<'_>, ends: &[u8]| -> Option<(u32, usize)> {
         let rest = c.rest();
-        let mut bit = 1u32;
-        while bit != 0 {
-            if let Some(n) = names(bit) {
-                let nb = n.as_bytes();
-                if rest.starts_with(nb) && rest.get(nb.len()).is_some_and(|b| ends.contains(b)) {
-                    return Some((bit, nb.len()));
-                }
-            }
-            bit <<= 1;
-        }
-        None
+        let len = rest.iter().position(|b| ends.contains(b))?;
+        Some((bit_of(rest.get(..len)?)?, len))
     };
     if matches!(c.peek(), Some(b'+' | b'-')) {
         let (mut flags, mut mask) = (0u32, 0u32);
@@ -408,7 +447,7 @@ pub(crate) fn parse_key_attr(
             close(c)?;
         }
         KeyAttr::CtState => {
-            let (v, m) = parse_flags(c, ct_state_name, ct_state::SUPPORTED, ctx)?;
+            let (v, m) = parse_flags(c, ct_state_bit, ct_state::SUPPORTED, ctx)?;
             (key.ct_state, mask.ct_state) = (v, m);
             close(c)?;
         }
@@ -619,7 +658,7 @@ pub(crate) fn parse_key_attr(
         KeyAttr::Udp => parse_ports(c, an, &mut key.udp, &mut mask.udp)?,
         KeyAttr::Sctp => parse_ports(c, an, &mut key.sctp, &mut mask.sctp)?,
         KeyAttr::TcpFlags => {
-            let (v, m) = parse_flags(c, tcp_flag_name, 0x0fff, ctx)?;
+            let (v, m) = parse_flags(c, tcp_flag_bit, 0x0fff, ctx)?;
             key.tcp_flags = v as u16;
             mask.tcp_flags = m as u16;
             close(c)?;
@@ -1082,7 +1121,7 @@ fn parse_tunnel(c: &mut Cursor<'_>, k: &mut Tunnel, m: &mut Tunnel) -> PResult<(
                 }
                 b"flags" => {
                     let (v, mm) =
-                        parse_flags(c, tun_flag_name, u32::from(tnl_flags::MASK), kf(A, "flags"))?;
+                        parse_flags(c, tun_flag_bit, u32::from(tnl_flags::MASK), kf(A, "flags"))?;
                     c.expect(")", "')'", kf(A, "flags"))?;
                     let keep = tnl_flags::DONT_FRAGMENT | tnl_flags::CSUM | tnl_flags::OAM;
                     k.flags = (v as u16) & keep;
@@ -2293,6 +2332,33 @@ pub(crate) fn fmt_geneve_opts(out: &mut String, opts: &[u8], mask: Option<&[u8]>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_bit_tables_invert_flag_name_tables() {
+        let tables: [(FlagNames, FlagBits); 3] = [
+            (ct_state_name, ct_state_bit),
+            (tcp_flag_name, tcp_flag_bit),
+            (tun_flag_name, tun_flag_bit),
+        ];
+        for (names, bits) in tables {
+            let mut n = 0;
+            for i in 0..32 {
+                if let Some(name) = names(1 << i) {
+                    assert_eq!(bits(name.as_bytes()), Some(1 << i), "{name}");
+                    n += 1;
+                }
+            }
+            // No name the forward table lacks.
+            for w in [&b"trk"[..], b"syn", b"csum", b"new", b"ns", b"[200]", b"df"] {
+                if let Some(b) = bits(w) {
+                    assert_eq!(names(b).map(str::as_bytes), Some(w));
+                }
+            }
+            assert!(n > 0);
+            assert_eq!(bits(b""), None);
+            assert_eq!(bits(b"tr"), None);
+        }
+    }
 
     fn parse(s: &str) -> (FlowKey, FlowKey) {
         let mut c = Cursor::new(s);

@@ -167,7 +167,13 @@ impl<'a> Cursor<'a> {
     /// An identifier: `[A-Za-z0-9_-]*` (key, action and field names).
     #[inline]
     pub(crate) fn ident(&mut self) -> &'a [u8] {
-        self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        let rest = self.rest();
+        let n = rest
+            .iter()
+            .position(|&b| !IDENT[usize::from(b)])
+            .unwrap_or(rest.len());
+        self.pos += n;
+        rest.get(..n).unwrap_or(&[])
     }
 
     /// `%i`: an unsigned integer, `0x` hex, `0`-prefixed octal or decimal,
@@ -175,20 +181,22 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn int(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
-        self.eat_byte(b'+');
-        let (radix, digits_start) = if self.starts_with("0x") || self.starts_with("0X") {
-            if self.peek_at(2).is_some_and(|b| b.is_ascii_hexdigit()) {
-                self.pos += 2;
-                (16, self.pos)
-            } else {
-                (10, self.pos)
-            }
-        } else if self.peek() == Some(b'0') {
-            (8, self.pos)
-        } else {
-            (10, self.pos)
+        let rest = self.rest();
+        let sign = usize::from(rest.first() == Some(&b'+'));
+        // One look at the first three bytes instead of eat/starts_with/peek.
+        let (radix, skip) = match rest.get(sign..sign + 3).or_else(|| rest.get(sign..)) {
+            Some([b'0', b'x' | b'X', h, ..]) if h.is_ascii_hexdigit() => (16, 2),
+            Some([b'0', b'x' | b'X', ..]) => (10, 0),
+            Some([b'0', ..]) => (8, 0),
+            _ => (10, 0),
         };
-        let v = self.digits(radix, max, start, ctx)?;
+        self.pos += sign + skip;
+        let digits_start = self.pos;
+        let v = match radix {
+            16 => self.digits::<16>(max, start, ctx)?,
+            8 => self.digits::<8>(max, start, ctx)?,
+            _ => self.digits::<10>(max, start, ctx)?,
+        };
         if self.pos == digits_start {
             self.pos = start;
             return Err(self.expected("a number", ctx));
@@ -200,7 +208,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn dec(&mut self, max: u64, ctx: Context) -> PResult<u64> {
         let start = self.pos;
-        let v = self.digits(10, max, start, ctx)?;
+        let v = self.digits::<10>(max, start, ctx)?;
         if self.pos == start {
             return Err(self.expected("a decimal number", ctx));
         }
@@ -217,7 +225,7 @@ impl<'a> Cursor<'a> {
             self.pos += 2;
         }
         let ds = self.pos;
-        let v = self.digits(16, max, start, ctx)?;
+        let v = self.digits::<16>(max, start, ctx)?;
         if self.pos == ds {
             self.pos = start;
             return Err(self.expected("a hexadecimal number", ctx));
@@ -225,20 +233,33 @@ impl<'a> Cursor<'a> {
         Ok(v)
     }
 
+    /// Digits in `RADIX` (8, 10 or 16), consumed even past an overflow;
+    /// `OutOfRange` (at `start`) when the value exceeds `max`.
     #[inline]
-    fn digits(&mut self, radix: u32, max: u64, start: usize, ctx: Context) -> PResult<u64> {
+    fn digits<const RADIX: u32>(&mut self, max: u64, start: usize, ctx: Context) -> PResult<u64> {
+        let rest = self.rest();
         let mut v: u64 = 0;
         let mut overflow = false;
-        while let Some(d) = self.peek().and_then(|b| (b as char).to_digit(radix)) {
+        let mut n = 0;
+        for &b in rest {
+            let d = if RADIX == 16 {
+                HEXVAL[usize::from(b)]
+            } else {
+                b.wrapping_sub(b'0')
+            };
+            if u32::from(d) >= RADIX {
+                break;
+            }
             match v
-                .checked_mul(u64::from(radix))
+                .checked_mul(u64::from(RADIX))
                 .and_then(|x| x.checked_add(u64::from(d)))
             {
                 Some(x) => v = x,
                 None => overflow = true,
             }
-            self.pos += 1;
+            n += 1;
         }
+        self.pos += n;
         if overflow || v > max {
             return Err(self.err_at(start, ctx, ErrorKind::OutOfRange { max }));
         }
@@ -256,7 +277,7 @@ impl<'a> Cursor<'a> {
             if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
                 return Err(self.expected("an IPv4 address", ctx));
             }
-            let o = self.digits(10, 255, self.pos, ctx)?;
+            let o = self.digits::<10>(255, self.pos, ctx)?;
             v = (v << 8) | o as u32;
         }
         Ok(v)
@@ -265,6 +286,11 @@ impl<'a> Cursor<'a> {
     /// `ETH_ADDR_SCAN_FMT`: six `:`-separated hex bytes.
     #[inline]
     pub(crate) fn mac(&mut self, ctx: Context) -> PResult<[u8; 6]> {
+        // Fast path: the canonical `xx:xx:xx:xx:xx:xx` not followed by
+        // another hex digit reads the same as the general loop below.
+        if let Some(m) = self.mac_canonical() {
+            return Ok(m);
+        }
         let mut m = [0u8; 6];
         for (i, b) in m.iter_mut().enumerate() {
             if i > 0 && !self.eat_byte(b':') {
@@ -274,9 +300,37 @@ impl<'a> Cursor<'a> {
             if !self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
                 return Err(self.expected("an Ethernet address", ctx));
             }
-            *b = self.digits(16, 255, s, ctx)? as u8;
+            *b = self.digits::<16>(255, s, ctx)? as u8;
         }
         Ok(m)
+    }
+
+    #[inline]
+    fn mac_canonical(&mut self) -> Option<[u8; 6]> {
+        let rest = self.rest();
+        let t: &[u8; 17] = rest.get(..17)?.try_into().ok()?;
+        if rest
+            .get(17)
+            .is_some_and(|&b| HEXVAL[usize::from(b)] != 0xff)
+        {
+            return None;
+        }
+        let mut m = [0u8; 6];
+        let mut bad = 0u8;
+        for (i, o) in m.iter_mut().enumerate() {
+            let h = HEXVAL[usize::from(t[3 * i])];
+            let l = HEXVAL[usize::from(t[3 * i + 1])];
+            bad |= (h | l) & 0xf0;
+            if i < 5 && t[3 * i + 2] != b':' {
+                return None;
+            }
+            *o = (h << 4) | (l & 0x0f);
+        }
+        if bad != 0 {
+            return None;
+        }
+        self.pos += 17;
+        Some(m)
     }
 
     /// `IPV6_SCAN_FMT` then `inet_pton()`.
@@ -352,13 +406,41 @@ fn trim_leading_zeros(d: &[u8]) -> &[u8] {
 
 #[inline]
 pub(crate) fn hexval(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
+    // A byte that is not a hex digit gives 0.
+    match HEXVAL[usize::from(b)] {
+        0xff => 0,
+        v => v,
     }
 }
+
+/// Hex digit values, `0xff` for a byte that is not a hex digit.
+static HEXVAL: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// `[A-Za-z0-9_-]`: the bytes of [`Cursor::ident`].
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        i += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
@@ -378,6 +460,60 @@ mod tests {
             Err(ErrorKind::OutOfRange { max: 4095 })
         );
         assert!(Cursor::new("x").int(5, C).is_err());
+    }
+
+    #[test]
+    fn int_prefix_edge_cases() {
+        let int = |s: &str| {
+            let mut c = Cursor::new(s);
+            (c.int(u64::MAX, C).map_err(|e| (e.kind, e.offset)), c.pos())
+        };
+        assert_eq!(int("+0x1f,"), (Ok(0x1f), 5));
+        assert_eq!(int("0X1F"), (Ok(0x1f), 4));
+        assert_eq!(int("0x"), (Ok(0), 1));
+        assert_eq!(int("0xg"), (Ok(0), 1));
+        assert_eq!(int("09"), (Ok(0), 1));
+        assert_eq!(int("+7"), (Ok(7), 2));
+        assert_eq!(int("+").0.map_err(|e| e.1), Err(0));
+        assert_eq!(int("+").1, 0);
+        assert_eq!(int("").1, 0);
+        assert_eq!(
+            int("0x1ffffffffffffffff"),
+            (Err((ErrorKind::OutOfRange { max: u64::MAX }, 0)), 19)
+        );
+        assert_eq!(int("+99999999999999999999").0.map_err(|e| e.1), Err(0));
+    }
+
+    #[test]
+    fn mac_fast_path_agrees_with_the_general_form() {
+        let mac = |s: &str| {
+            let mut c = Cursor::new(s);
+            (c.mac(C).map_err(|e| (e.kind, e.offset)), c.pos())
+        };
+        assert_eq!(
+            mac("00:00:00:9d:fb:1a"),
+            (Ok([0, 0, 0, 0x9d, 0xfb, 0x1a]), 17)
+        );
+        assert_eq!(
+            mac("0A:0b:0C:0d:0E:Ff/"),
+            (Ok([10, 11, 12, 13, 14, 255]), 17)
+        );
+        assert_eq!(mac("00:00:00:00:00:00:11"), (Ok([0; 6]), 17));
+        // Not canonical: the general scanner decides.
+        assert_eq!(mac("0:1:2:3:4:5"), (Ok([0, 1, 2, 3, 4, 5]), 11));
+        assert_eq!(mac("00:00:00:00:00:001"), (Ok([0, 0, 0, 0, 0, 1]), 18));
+        assert_eq!(
+            mac("00:00:00:00:00:100").0,
+            Err((ErrorKind::OutOfRange { max: 255 }, 15))
+        );
+        assert_eq!(
+            mac("00:00:00:00:00-00").0,
+            Err((ErrorKind::Expected("an Ethernet address"), 14))
+        );
+        assert_eq!(
+            mac("00:00:00:00:0g:00").0,
+            Err((ErrorKind::Expected("an Ethernet address"), 13))
+        );
     }
 
     #[test]

@@ -74,19 +74,21 @@ impl<'a> AttrIter<'a> {
 impl<'a> Iterator for AttrIter<'a> {
     type Item = Result<Attr<'a>, NetlinkError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.pos >= self.buf.len() {
+        let rest = self.buf.get(self.pos..)?;
+        if self.failed || rest.is_empty() {
             return None;
         }
-        let rest = &self.buf[self.pos..];
         let offset = self.base + self.pos;
-        if rest.len() < NLA_HDRLEN {
+        let Some(&[l0, l1, t0, t1]) = rest.first_chunk::<NLA_HDRLEN>() else {
             self.failed = true;
             return Some(Err(NetlinkError::truncated_header(offset, rest.len())));
-        }
-        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
-        let ty = u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK;
-        if len < NLA_HDRLEN || len > rest.len() {
+        };
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        let ty = u16::from_ne_bytes([t0, t1]) & NLA_TYPE_MASK;
+        let Some(payload) = rest.get(NLA_HDRLEN..len) else {
+            // len < NLA_HDRLEN or len > rest.len().
             self.failed = true;
             return Some(Err(NetlinkError::bad_nla_len(
                 (self.namer)(ty),
@@ -94,11 +96,11 @@ impl<'a> Iterator for AttrIter<'a> {
                 len,
                 rest.len(),
             )));
-        }
+        };
         self.pos += nla_align(len).min(rest.len());
         Some(Ok(Attr {
             ty,
-            payload: &rest[NLA_HDRLEN..len],
+            payload,
             offset,
         }))
     }
@@ -168,6 +170,8 @@ pub fn start_nested(out: &mut Vec<u8>, ty: u16) -> usize {
 }
 
 /// Ends a nested attribute: writes its length (`nl_msg_end_nested`).
+// Takes the message `Vec` like its `start_nested` counterpart (public API).
+#[allow(clippy::ptr_arg)]
 pub fn end_nested(out: &mut Vec<u8>, at: usize) {
     let len = (out.len() - at) as u16;
     out[at..at + 2].copy_from_slice(&len.to_ne_bytes());
@@ -190,19 +194,19 @@ pub fn end_unspec(out: &mut Vec<u8>, at: usize) {
 
 #[inline]
 pub fn ne16(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes([b[at], b[at + 1]])
+    u16::from_ne_bytes(arr(b, at))
 }
 #[inline]
 pub fn ne32(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    u32::from_ne_bytes(arr(b, at))
 }
 #[inline]
 pub fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
+    u16::from_be_bytes(arr(b, at))
 }
 #[inline]
 pub fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    u32::from_be_bytes(arr(b, at))
 }
 #[inline]
 pub fn arr<const N: usize>(b: &[u8], at: usize) -> [u8; N] {

@@ -55,7 +55,33 @@ pub(crate) fn key_attr(ty: u16) -> Option<KeyAttr> {
 
 /// The payload length of a fixed-size attribute (`ovs_flow_key_attr_lens`);
 /// `None` for `ENCAP`, `TUNNEL`, `NSH` (nested) and `MPLS` (variable).
+#[inline]
 pub(crate) fn fixed_len(a: KeyAttr) -> Option<usize> {
+    // A table read instead of a jump table (an indirect branch per attribute).
+    match FIXED_LEN.get(a as usize) {
+        Some(&n) if n != VARIABLE => Some(usize::from(n)),
+        _ => None,
+    }
+}
+
+const VARIABLE: u8 = u8::MAX;
+
+/// [`fixed_len`] by attribute number, [`VARIABLE`] for none.
+static FIXED_LEN: [u8; 32] = {
+    let mut t = [VARIABLE; 32];
+    let mut i = 0;
+    while i < KeyAttr::CANONICAL_ORDER.len() {
+        let a = KeyAttr::CANONICAL_ORDER[i];
+        t[a as usize] = match fixed_len_slow(a) {
+            Some(n) => n as u8,
+            None => VARIABLE,
+        };
+        i += 1;
+    }
+    t
+};
+
+const fn fixed_len_slow(a: KeyAttr) -> Option<usize> {
     Some(match a {
         KeyAttr::Priority | KeyAttr::SkbMark | KeyAttr::DpHash | KeyAttr::RecircId => 4,
         KeyAttr::InPort | KeyAttr::CtState | KeyAttr::CtMark | KeyAttr::PacketType => 4,
@@ -102,8 +128,8 @@ pub fn decode_key_into(
     k: &mut FlowKey,
     m: &mut FlowMask,
 ) -> Result<(), NetlinkError> {
-    *k = FlowKey::default();
-    *m = FlowKey::default();
+    k.clear();
+    m.clear();
     decode_list(key, 0, 0, false, k)?;
     match mask {
         Some(mb) => decode_list(mb, 0, 0, true, m)?,
@@ -1024,6 +1050,13 @@ mod tests {
         assert!(m.has(KeyAttr::RecircId));
         assert!(!m.has(KeyAttr::Ipv4));
         assert_eq!(m.ipv4.src, 0);
+    }
+
+    #[test]
+    fn fixed_len_table_matches_the_match() {
+        for a in KeyAttr::CANONICAL_ORDER {
+            assert_eq!(fixed_len(a), fixed_len_slow(a), "{a:?}");
+        }
     }
 
     #[test]
