@@ -600,26 +600,69 @@ pub fn exact_mask(key: &FlowKey) -> FlowMask {
         (t.src, t.dst, t.src_port, t.dst_port, t.proto) = ([0xff; 16], [0xff; 16], !0, !0, !0);
     }
     if has(KeyAttr::Tunnel) {
+        // The tunnel sub-attributes the key holds, each matched exactly: a
+        // mask field is set only where its attribute is present, so that the
+        // mask encodes to the same attributes (a mask cannot carry the KEY
+        // flag, which keys imply with OVS_TUNNEL_KEY_ATTR_ID).
         let (kt, t) = (&key.tunnel, &mut m.tunnel);
         t.present = kt.present;
-        (t.tun_id, t.ipv4_src, t.ipv4_dst) = (!0, !0, !0);
-        (t.ipv6_src, t.ipv6_dst) = ([0xff; 16], [0xff; 16]);
-        (t.tos, t.ttl, t.tp_src, t.tp_dst) = (!0, !0, !0, !0);
-        t.flags = tnl_flags::MASK;
-        t.vxlan_gbp = !0;
+        let on = |a: TunnelAttr| kt.has(a);
+        if on(TunnelAttr::Id) {
+            t.tun_id = !0;
+        }
+        if on(TunnelAttr::Ipv4Src) {
+            t.ipv4_src = !0;
+        }
+        if on(TunnelAttr::Ipv4Dst) {
+            t.ipv4_dst = !0;
+        }
+        if on(TunnelAttr::Ipv6Src) {
+            t.ipv6_src = [0xff; 16];
+        }
+        if on(TunnelAttr::Ipv6Dst) {
+            t.ipv6_dst = [0xff; 16];
+        }
+        if on(TunnelAttr::Tos) {
+            t.tos = !0;
+        }
+        if on(TunnelAttr::Ttl) {
+            t.ttl = !0;
+        }
+        if on(TunnelAttr::TpSrc) {
+            t.tp_src = !0;
+        }
+        if on(TunnelAttr::TpDst) {
+            t.tp_dst = !0;
+        }
+        for (a, bit) in [
+            (TunnelAttr::DontFragment, tnl_flags::DONT_FRAGMENT),
+            (TunnelAttr::Csum, tnl_flags::CSUM),
+            (TunnelAttr::Oam, tnl_flags::OAM),
+        ] {
+            if on(a) {
+                t.flags |= bit;
+            }
+        }
+        if on(TunnelAttr::VxlanOpts) {
+            t.vxlan_gbp = !0;
+        }
         t.geneve = kt.geneve.as_ref().map(|g| {
             let mut e = Box::<GeneveOpts>::default();
             e.len = g.len;
             e.data[..usize::from(g.len)].fill(0xff);
             e
         });
-        t.erspan = ErspanOpts {
-            ver: !0,
-            idx: !0,
-            dir: 1,
-            hwid: 0x3f,
-        };
-        (t.gtpu.flags, t.gtpu.msgtype) = (!0, !0);
+        if on(TunnelAttr::ErspanOpts) {
+            t.erspan = ErspanOpts {
+                ver: !0,
+                idx: !0,
+                dir: 1,
+                hwid: 0x3f,
+            };
+        }
+        if on(TunnelAttr::GtpuOpts) {
+            (t.gtpu.flags, t.gtpu.msgtype) = (!0, !0);
+        }
     }
     if has(KeyAttr::InPort) {
         m.in_port = OdpPort::Number(!0);
@@ -637,8 +680,12 @@ pub fn exact_mask(key: &FlowKey) -> FlowMask {
         m.eth_type = !0;
     }
     if has(KeyAttr::Mpls) {
+        // Only the key's labels exist: the mask covers those, so that it
+        // encodes to exactly as many labels as the key has.
         m.mpls.n = key.mpls.n;
-        m.mpls.lse = [!0; 3];
+        for lse in m.mpls.lse.iter_mut().take(usize::from(key.mpls.n)) {
+            *lse = !0;
+        }
     }
     if has(KeyAttr::Ipv4) {
         let k = &mut m.ipv4;
@@ -911,7 +958,9 @@ pub(crate) fn put_payload(
 
 /// `OVS_KEY_ATTR_TUNNEL` in `tun_key_to_attr()` order.  An attribute is
 /// written when the model marks it present or (as OVS decides) its value is
-/// non-zero; `TTL` always, as OVS does for keys and masks.
+/// non-zero; `TTL` always in a key, as OVS does (and as decoding requires).
+/// In a mask `TTL` follows the same rule as the others, so that a decoded
+/// mask encodes to what it was decoded from.
 pub(crate) fn put_tunnel(t: &Tunnel, is_mask: bool, out: &mut Vec<u8>) {
     let at = attr::start_nested(out, OVS_KEY_ATTR_TUNNEL);
     let has = |a: TunnelAttr| t.has(a);
@@ -933,7 +982,9 @@ pub(crate) fn put_tunnel(t: &Tunnel, is_mask: bool, out: &mut Vec<u8>) {
     if has(TunnelAttr::Tos) || t.tos != 0 {
         attr::put_u8(out, OVS_TUNNEL_KEY_ATTR_TOS, t.tos);
     }
-    attr::put_u8(out, OVS_TUNNEL_KEY_ATTR_TTL, t.ttl);
+    if !is_mask || has(TunnelAttr::Ttl) || t.ttl != 0 {
+        attr::put_u8(out, OVS_TUNNEL_KEY_ATTR_TTL, t.ttl);
+    }
     if has(TunnelAttr::DontFragment) || t.flags & tnl_flags::DONT_FRAGMENT != 0 {
         attr::put_flag(out, OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT);
     }
@@ -1221,5 +1272,53 @@ mod tests {
             decode_key(&out, None).unwrap().0.in_port,
             OdpPort::Number(7)
         );
+    }
+}
+
+#[cfg(test)]
+mod mask_regressions {
+    use super::super::{decode_key, encode_key, encode_mask, NoPortNames};
+
+    /// Found by the `odp_netlink` fuzz target: a mask holding an empty
+    /// `OVS_KEY_ATTR_TUNNEL` nest (with an empty key) must encode back to a
+    /// mask that decodes the same; the encoder used to add a TTL to it.
+    #[test]
+    fn an_empty_tunnel_mask_round_trips() {
+        let mask = [0x04, 0x00, 0x10, 0x00];
+        let (k, m) = decode_key(&[], Some(&mask)).expect("decodes");
+        let (mut kb, mut mb) = (Vec::new(), Vec::new());
+        encode_key(&k, &mut NoPortNames, &mut kb).expect("key encodes");
+        encode_mask(&m, &mut mb).expect("mask encodes");
+        let (k2, m2) = decode_key(&kb, Some(&mb)).expect("re-decodes");
+        assert_eq!(k2, k);
+        assert_eq!(m2, m);
+    }
+
+    /// From the fuzzer: the exact mask of a key-only tunnel holding just a
+    /// TTL covered every other tunnel field too.
+    #[test]
+    fn the_exact_mask_of_a_sparse_tunnel_key_round_trips() {
+        let key = [
+            0x09, 0x00, 0x10, 0x00, 0x05, 0x00, 0x04, 0x00, 0x40, 0, 0, 0,
+        ];
+        let (k, m) = decode_key(&key, None).expect("decodes");
+        let (mut kb, mut mb) = (Vec::new(), Vec::new());
+        encode_key(&k, &mut NoPortNames, &mut kb).expect("key encodes");
+        encode_mask(&m, &mut mb).expect("mask encodes");
+        let (k2, m2) = decode_key(&kb, Some(&mb)).expect("re-decodes");
+        assert_eq!((k2, m2), (k, m));
+    }
+
+    /// Also from the fuzzer: the exact mask of a key holding an empty MPLS
+    /// attribute (no labels) covered three labels that encode to nothing.
+    #[test]
+    fn the_exact_mask_of_an_empty_mpls_key_round_trips() {
+        let key = [0x04, 0x00, 0x15, 0x00];
+        let (k, m) = decode_key(&key, None).expect("decodes");
+        let (mut kb, mut mb) = (Vec::new(), Vec::new());
+        encode_key(&k, &mut NoPortNames, &mut kb).expect("key encodes");
+        encode_mask(&m, &mut mb).expect("mask encodes");
+        let (k2, m2) = decode_key(&kb, Some(&mb)).expect("re-decodes");
+        assert_eq!((k2, m2), (k, m));
     }
 }
