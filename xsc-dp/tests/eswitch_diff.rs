@@ -934,7 +934,6 @@ fn setup(
             Err(_) => rejected += 1,
         }
     }
-    drop(install);
     Setup {
         esw,
         rules,

@@ -326,7 +326,7 @@ impl Group {
                 st.shape.ranges.is_empty() || view.in_range(&st.shape, &e.bounds, &bound)
             });
             if let Some(e) = hit {
-                if best.is_none_or(|b| (e.priority, e.seq) < (b.priority, b.seq)) {
+                if best.map_or(true, |b| (e.priority, e.seq) < (b.priority, b.seq)) {
                     best = Some(e);
                 }
             }

@@ -225,21 +225,18 @@ impl Parsed {
                 if !self.push(buf, Proto::Udp, off, 0) {
                     return;
                 }
-                match be16(buf, off + 2) {
-                    Some(4789) => {
-                        if self.push(buf, Proto::Vxlan, off + 8, 0) {
-                            self.ethernet(buf, off + 16);
-                        }
+                let port = be16(buf, off + 2);
+                if port == Some(4789) {
+                    if self.push(buf, Proto::Vxlan, off + 8, 0) {
+                        self.ethernet(buf, off + 16);
                     }
-                    Some(6081) => {
-                        let opt_len = buf.get(off + 8).map_or(0, |b| usize::from(b & 0x3f) * 4);
-                        if self.push(buf, Proto::Geneve, off + 8, 0)
-                            && be16(buf, off + 10) == Some(0x6558)
-                        {
-                            self.ethernet(buf, off + 16 + opt_len);
-                        }
+                } else if port == Some(6081) {
+                    let opt_len = buf.get(off + 8).map_or(0, |b| usize::from(b & 0x3f) * 4);
+                    if self.push(buf, Proto::Geneve, off + 8, 0)
+                        && be16(buf, off + 10) == Some(0x6558)
+                    {
+                        self.ethernet(buf, off + 16 + opt_len);
                     }
-                    _ => {}
                 }
             }
             132 => {

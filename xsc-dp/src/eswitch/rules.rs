@@ -537,7 +537,7 @@ pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, Dpdk
             },
         ));
     }
-    let counts = actions.iter().any(|a| *a == Act::Count);
+    let counts = actions.contains(&Act::Count);
     Ok(Compiled {
         group: attr.group,
         priority: attr.priority,
