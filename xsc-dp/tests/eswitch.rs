@@ -1205,10 +1205,19 @@ fn ipv4_and_ipv6_fragments_with_ranges() {
     };
     let fx = |spec: u16, last: Option<u16>| Item::Ipv6FragExt {
         m: Masked::new(
-            Ipv6FragItem { frag_data: spec },
-            Ipv6FragItem { frag_data: 0xfff8 },
+            Ipv6FragItem {
+                next_header: 0,
+                frag_data: spec,
+            },
+            Ipv6FragItem {
+                next_header: 0,
+                frag_data: 0xfff8,
+            },
         ),
-        last: last.map(|l| Ipv6FragItem { frag_data: l }),
+        last: last.map(|l| Ipv6FragItem {
+            next_header: 0,
+            frag_data: l,
+        }),
     };
     let g = generic();
     let _a = g

@@ -1235,14 +1235,11 @@ fn run_gen(gen: Gen, seed: u64) -> usize {
     bad
 }
 
-/// Known difference (reported, not fixed here): for an IPv6 fragment OVS's
-/// `ipv6(proto=6,frag=first)` is the transport protocol after the
-/// extension headers, but the translation puts it in the IPV6 item's
-/// `proto`, which rte_flow defines as the header's next-header byte — 44
-/// (fragment) in every fragment. The protocol belongs in IPV6_FRAG_EXT's
-/// `next_header`.
+/// For an IPv6 fragment OVS's `ipv6(proto=6,frag=first)` is the transport
+/// protocol after the extension headers, while rte_flow's IPV6 `proto` is
+/// the header's next-header byte — 44 (fragment) in every fragment. The
+/// translation matches the protocol in IPV6_FRAG_EXT's `next_header`.
 #[test]
-#[ignore = "known translation issue: IPv6 fragment flows match proto in the IPv6 header"]
 fn ipv6_fragment_flows_match_the_transport_protocol() {
     assert_eq!(
         run_gen(
@@ -1256,13 +1253,10 @@ fn ipv6_fragment_flows_match_the_transport_protocol() {
     );
 }
 
-/// Known difference (reported, not fixed here): OVS's conntrack marks a
-/// packet with the NAT it applied to *this* packet (lib/conntrack.c:
-/// `un_nat_packet` sets +snat on the reply of a DNAT connection, +dnat on
-/// the reply of an SNAT one); the translation's reply-direction CT-NAT
-/// rules set the original direction's kind instead.
+/// OVS's conntrack marks a packet with the NAT it applied to *this* packet
+/// (lib/conntrack.c: `un_nat_packet` sets +snat on the reply of a DNAT
+/// connection, +dnat on the reply of an SNAT one); so do the CT-NAT rules.
 #[test]
-#[ignore = "known translation issue: NAT state bits of reply packets"]
 fn nat_state_bits_of_reply_packets_follow_ovs() {
     assert_eq!(
         run_gen(

@@ -122,6 +122,8 @@ fn rejections_name_the_first_thing_and_why() {
         (base, "ct(commit,zone=4),2", "ct(commit)", "committing a new connection"),
         (base, "ct(zone=4,helper=ftp),recirc(0x2)", "ct(helper=ftp)", "ALG"),
         (base, "70000", "output:70000", "no DPDK port"),
+        (base, "set(tcp(src=1)),2", "set(tcp)", "does not match the header it rewrites"),
+        ("recirc_id(0),in_port(1),eth(),eth_type(0x86dd),ipv6(frag=no)", "set(ipv4(ttl=3)),2", "set(ipv4)", "does not match"),
         (est, "ct(commit,zone=4,mark=0x2/0xffffffff),2", "ct(commit,mark=0x2/0xffffffff)", "update the connection"),
         ("recirc_id(0),in_port(70000),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "in_port(70000)", "no DPDK port"),
         ("skb_mark(0x5),recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "skb_mark", "software metadata"),
@@ -139,6 +141,17 @@ fn rejections_name_the_first_thing_and_why() {
         // A rejection takes nothing.
         assert_eq!(t.resources().counts(), (0, 0, 0, 0), "{what}");
     }
+}
+
+#[test]
+fn rewrites_without_an_output_drop_the_packet() {
+    let mut t = metascale();
+    let f = flow(
+        "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)",
+        "set(ipv4(ttl=3))",
+    );
+    let tr = t.translate(&f).unwrap();
+    assert_eq!(tr.rule.actions[1..], [Action::SetTtl(3), Action::Drop]);
 }
 
 #[test]
@@ -251,7 +264,11 @@ fn conntrack_entries_become_one_rule_per_direction_per_table() {
     assert_eq!(state(&c.rules[0]), Some(0x22), "+trk+est");
     assert_eq!(state(&c.rules[1]), Some(0x2a), "+trk+est+rpl");
     assert_eq!(state(orig_nat), Some(0xa2), "+dnat in the NAT table");
-    assert_eq!(state(reply_nat), Some(0xaa));
+    assert_eq!(
+        state(reply_nat),
+        Some(0x6a),
+        "+trk+est+rpl+snat: the reply's source is un-DNATed"
+    );
     // No rewrite in the plain CT table.
     assert!(!c.rules[0]
         .actions

@@ -184,7 +184,7 @@ fn lower_item(item: &Item, out: &mut RteRule) {
             // frag_data 2, id 4.
             let one = |v: &Ipv6FragItem| {
                 let mut b = Bytes::<ffi::rte_flow_item_ipv6_frag_ext>::zeroed();
-                b.put_u16(2, v.frag_data);
+                b.put(0, &[v.next_header]).put_u16(2, v.frag_data);
                 b.value
             };
             push_masked(

@@ -279,6 +279,14 @@ fn render_item(out: &mut String, item: &Item) {
             last,
         } => {
             out.push_str("ipv6_frag_ext");
+            field(
+                out,
+                "next_hdr",
+                spec.next_header,
+                mask.next_header,
+                0,
+                u8::MAX,
+            );
             if let Some(last) = last {
                 let _ = write!(
                     out,

@@ -129,6 +129,9 @@ pub struct Ipv6Item {
 /// `RTE_FLOW_ITEM_TYPE_IPV6_FRAG_EXT` fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Ipv6FragItem {
+    /// The header after the fragment header (the transport protocol of a
+    /// fragmented packet: the IPv6 header's own next header is 44 then).
+    pub next_header: u8,
     /// Fragment offset (13 bits, in 8-byte units) << 3 | M flag, host order
     /// (`frag_data`).
     pub frag_data: u16,

@@ -123,16 +123,13 @@ impl Translator {
             // The packet leaves with `to`'s addresses swapped: what the
             // other direction's tuple says it must look like.
             let (src_changes, dst_changes) = rewrite(from, to, &mut actions);
-            // OVS marks the NAT kind from the original direction's view.
-            let (snat, dnat) = if reply {
-                (dst_changes, src_changes)
-            } else {
-                (src_changes, dst_changes)
-            };
-            if snat {
+            // OVS marks the NAT it applied to this packet (lib/conntrack.c:
+            // nat_packet/un_nat_packet): the reply of a DNAT connection has
+            // its source rewritten and gets +snat.
+            if src_changes {
                 state |= ct_state::SRC_NAT;
             }
-            if dnat {
+            if dst_changes {
                 state |= ct_state::DST_NAT;
             }
         }
@@ -183,6 +180,8 @@ fn swap_l4(l: CtL4) -> CtL4 {
 /// The items matching one direction's tuple exactly.
 fn tuple_items(proto: u8, t: &CtTuple, out: &mut SmallVec<[Item; 8]>) {
     match t.addrs {
+        // Fragments are reassembled by OVS's conntrack before lookup; the
+        // NIC matches whole packets only.
         CtAddrs::V4 { src, dst } => {
             let spec = Ipv4Item {
                 src: src.to_be_bytes(),
@@ -194,6 +193,7 @@ fn tuple_items(proto: u8, t: &CtTuple, out: &mut SmallVec<[Item; 8]>) {
                 src: [0xff; 4],
                 dst: [0xff; 4],
                 proto: 0xff,
+                fragment_offset: ipv4_frag::MF_OR_OFFSET,
                 ..Default::default()
             };
             out.push(Item::Ipv4 {
@@ -212,6 +212,7 @@ fn tuple_items(proto: u8, t: &CtTuple, out: &mut SmallVec<[Item; 8]>) {
                 src: [0xff; 16],
                 dst: [0xff; 16],
                 proto: 0xff,
+                has_frag_ext: true,
                 ..Default::default()
             };
             out.push(Item::Ipv6(Masked::new(spec, mask)));

@@ -418,7 +418,7 @@ impl Translator {
                         out.push(self.mirror(SmallVec::from_iter([port]))?);
                     }
                 }
-                OdpAction::Set(s) => set_action(s, out)?,
+                OdpAction::Set(s) => set_action(s, &flow.key, &flow.mask, out)?,
                 OdpAction::PushVlan { tpid, tci } => {
                     out.push(Action::OfPushVlan { ethertype: *tpid });
                     out.push(Action::OfSetVlanVid(tci & 0x0fff));
@@ -488,6 +488,21 @@ impl Translator {
                 other => return Err(unsupported(other, &self.profile)),
             }
             i += 1;
+        }
+        // A list that rewrites but never outputs drops the packet in OVS; a
+        // rule needs its fate said.
+        let has_fate = out.iter().any(|a| {
+            matches!(
+                a,
+                Action::Drop
+                    | Action::Jump { .. }
+                    | Action::RepresentedPort { .. }
+                    | Action::PortRepresentor { .. }
+                    | Action::Queue { .. }
+            )
+        });
+        if !has_fate {
+            out.push(Action::Drop);
         }
         Ok(())
     }
@@ -806,7 +821,50 @@ fn unsupported(a: &OdpAction, profile: &crate::profile::DeviceProfile) -> Reject
 
 /// `set(...)`: exact writes only (a partial mask would need a read-modify-
 /// write the set actions do not do).
-fn set_action(s: &odp::SetAction, out: &mut SmallVec<[Action; 8]>) -> Result<(), Rejected> {
+/// The flow's match must say which header a `set` rewrites: rte_flow's
+/// SET_TP_* rewrite TCP or UDP, whichever the packet has, and SET_IPV4_*
+/// do nothing to an IPv6 packet.
+fn matched(key: &FlowKey, mask: &FlowMask, eth_type: u16, proto: Option<u8>) -> bool {
+    let inner = key.encap.as_deref().zip(mask.encap.as_deref());
+    let (k, m) = inner.unwrap_or((key, mask));
+    let l3 = k.has(KeyAttr::Ethertype) && m.eth_type == u16::MAX && k.eth_type == eth_type;
+    let l4 = match proto {
+        None => true,
+        Some(p) => {
+            (k.has(KeyAttr::Ipv4) && m.ipv4.proto == u8::MAX && k.ipv4.proto == p)
+                || (k.has(KeyAttr::Ipv6) && m.ipv6.proto == u8::MAX && k.ipv6.proto == p)
+        }
+    };
+    l3 && l4
+}
+
+fn set_action(
+    s: &odp::SetAction,
+    key: &FlowKey,
+    mask: &FlowMask,
+    out: &mut SmallVec<[Action; 8]>,
+) -> Result<(), Rejected> {
+    // IPv4 or IPv6 for the L4 rewrites: either stack will do.
+    let needs = |what: &str, eth_types: &[u16], proto: Option<u8>| {
+        if eth_types.iter().any(|&t| matched(key, mask, t, proto)) {
+            Ok(())
+        } else {
+            Err(Rejected::new(
+                format!("set({what})"),
+                "the flow does not match the header it rewrites exactly, and rte_flow's rewrite would apply to others",
+            ))
+        }
+    };
+    match &s.field {
+        SetField::Ipv4 { .. } => needs("ipv4", &[0x0800], None)?,
+        SetField::Tcp { .. } => needs("tcp", &[0x0800, 0x86dd], Some(6))?,
+        SetField::Udp { .. } => needs("udp", &[0x0800, 0x86dd], Some(17))?,
+        SetField::Other {
+            attr: KeyAttr::Ipv6,
+            ..
+        } => needs("ipv6", &[0x86dd], None)?,
+        _ => {}
+    }
     let partial = |what: &str| {
         Rejected::new(
             format!("set({what}) with a partial mask"),
@@ -1102,8 +1160,14 @@ fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                 item.mask.has_frag_ext = true;
                 Some((
                     Masked::new(
-                        Ipv6FragItem { frag_data: 0 },
-                        Ipv6FragItem { frag_data: 0xfff8 },
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 0,
+                        },
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 0xfff8,
+                        },
                     ),
                     None,
                 ))
@@ -1113,10 +1177,19 @@ fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                 item.mask.has_frag_ext = true;
                 Some((
                     Masked::new(
-                        Ipv6FragItem { frag_data: 8 },
-                        Ipv6FragItem { frag_data: 0xfff8 },
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 8,
+                        },
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 0xfff8,
+                        },
                     ),
-                    Some(Ipv6FragItem { frag_data: 0xfff8 }),
+                    Some(Ipv6FragItem {
+                        next_header: 0,
+                        frag_data: 0xfff8,
+                    }),
                 ))
             }
             (m, v) => {
@@ -1126,6 +1199,18 @@ fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                 ))
             }
         };
+        // In a fragment the IPv6 header's next header is 44; OVS's proto is
+        // the fragment header's next header.
+        let frag_ext = frag_ext.map(|(mut m, mut last)| {
+            m.spec.next_header = item.spec.proto;
+            m.mask.next_header = item.mask.proto;
+            if let Some(l) = last.as_mut() {
+                l.next_header = item.spec.proto;
+            }
+            item.spec.proto = 0;
+            item.mask.proto = 0;
+            (m, last)
+        });
         out.push(Item::Ipv6(item));
         if let Some((m, last)) = frag_ext {
             out.push(Item::Ipv6FragExt { m, last });

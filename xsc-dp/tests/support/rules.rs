@@ -149,10 +149,19 @@ pub fn kitchen_sink() -> Vec<HwRule> {
                 )),
                 Item::Ipv6FragExt {
                     m: full(
-                        Ipv6FragItem { frag_data: 8 },
-                        Ipv6FragItem { frag_data: 0xfff8 }
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 8
+                        },
+                        Ipv6FragItem {
+                            next_header: 0,
+                            frag_data: 0xfff8
+                        }
                     ),
-                    last: Some(Ipv6FragItem { frag_data: 0xfff8 })
+                    last: Some(Ipv6FragItem {
+                        next_header: 0,
+                        frag_data: 0xfff8
+                    })
                 },
                 Item::Udp(full(
                     PortsItem { src: 5353, dst: 53 },
