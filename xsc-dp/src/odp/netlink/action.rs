@@ -34,7 +34,10 @@ mod tnl;
 pub use tnl::tnl_push_header;
 
 /// `odp_action_len()`: `Some(n)` for fixed-size actions, `None` for
-/// variable or nested ones; `Err` for unknown types.
+/// variable or nested ones; `Err` for unknown types.  The decoder checks
+/// each length in its own `match` arm ([`fixed`]); a test holds the two
+/// together.
+#[cfg(test)]
 fn action_len(ty: u16) -> Result<Option<usize>, ()> {
     Ok(Some(match ty {
         OVS_ACTION_ATTR_OUTPUT | OVS_ACTION_ATTR_LB_OUTPUT | OVS_ACTION_ATTR_TUNNEL_POP => 4,
@@ -100,65 +103,135 @@ fn decode_list(
 ) -> Result<(), NetlinkError> {
     for a in AttrIter::new(buf, base, action_attr_name) {
         let a = a?;
-        out.push(decode_action(&a, depth)?);
+        if a.ty == OVS_ACTION_ATTR_CT {
+            // Decoded in place in the list's slot: a `CtAction` built on the
+            // stack would be moved out of `decode_ct`, into an `Action`, out
+            // of `decode_action` and into the list.
+            out.push(Action::Ct(CtAction::default()));
+            let Some(Action::Ct(ct)) = out.last_mut() else {
+                unreachable!("just pushed a ct action")
+            };
+            if let Err(e) = decode_ct_into(&a, ct) {
+                out.pop();
+                return Err(e);
+            }
+        } else {
+            decode_action_into(&a, depth, out)?;
+        }
     }
     Ok(())
 }
 
-fn decode_action(a: &Attr<'_>, depth: usize) -> Result<Action, NetlinkError> {
-    let nm = action_attr_name(a.ty);
-    match action_len(a.ty) {
-        Err(()) => {
-            return Err(NetlinkError::new(
-                nm,
-                a.offset,
-                ErrorKind::UnknownAttr { ty: a.ty },
-            ))
-        }
-        Ok(Some(n)) if a.payload.len() != n => {
-            return Err(NetlinkError::bad_len(nm, a.offset, a.payload.len(), n));
-        }
-        _ => {}
-    }
-    let p = a.payload;
-    Ok(match a.ty {
-        OVS_ACTION_ATTR_OUTPUT => Action::Output(OdpPort::Number(ne32(p, 0))),
-        OVS_ACTION_ATTR_LB_OUTPUT => Action::LbOutput(ne32(p, 0)),
-        OVS_ACTION_ATTR_TUNNEL_POP => Action::TnlPop(OdpPort::Number(ne32(p, 0))),
-        OVS_ACTION_ATTR_METER => Action::Meter(ne32(p, 0)),
-        OVS_ACTION_ATTR_RECIRC => Action::Recirc(ne32(p, 0)),
+/// One `match` on the type for the fixed-size actions, each arm checking
+/// its own length ([`action_len`]); the variable and nested ones (and
+/// unknown types) out of line, in [`decode_variable`].
+/// Each action is pushed where it is built, not moved out as a `Result`.
+#[inline]
+fn decode_action_into(a: &Attr<'_>, depth: usize, out: &mut Actions) -> Result<(), NetlinkError> {
+    let act = match a.ty {
+        OVS_ACTION_ATTR_OUTPUT => Action::Output(OdpPort::Number(ne32(fixed::<4>(a)?, 0))),
+        OVS_ACTION_ATTR_LB_OUTPUT => Action::LbOutput(ne32(fixed::<4>(a)?, 0)),
+        OVS_ACTION_ATTR_TUNNEL_POP => Action::TnlPop(OdpPort::Number(ne32(fixed::<4>(a)?, 0))),
+        OVS_ACTION_ATTR_METER => Action::Meter(ne32(fixed::<4>(a)?, 0)),
+        OVS_ACTION_ATTR_RECIRC => Action::Recirc(ne32(fixed::<4>(a)?, 0)),
         // u32 error code (enum xlate_error); the model keeps no code.
-        OVS_ACTION_ATTR_DROP => Action::Drop,
-        OVS_ACTION_ATTR_TRUNC => Action::Trunc(ne32(p, 0)),
-        OVS_ACTION_ATTR_PUSH_VLAN => Action::PushVlan {
-            tpid: be16(p, 0),
-            tci: be16(p, 2),
-        },
-        OVS_ACTION_ATTR_POP_VLAN => Action::PopVlan,
-        OVS_ACTION_ATTR_CT_CLEAR => Action::CtClear,
-        OVS_ACTION_ATTR_POP_ETH => Action::PopEth,
-        OVS_ACTION_ATTR_POP_NSH => Action::PopNsh,
-        OVS_ACTION_ATTR_PUSH_MPLS => Action::PushMpls {
-            lse: be32(p, 0),
-            eth_type: be16(p, 4),
-        },
+        OVS_ACTION_ATTR_DROP => {
+            fixed::<4>(a)?;
+            Action::Drop
+        }
+        OVS_ACTION_ATTR_TRUNC => Action::Trunc(ne32(fixed::<4>(a)?, 0)),
+        OVS_ACTION_ATTR_PUSH_VLAN => {
+            let p = fixed::<4>(a)?;
+            Action::PushVlan {
+                tpid: be16(p, 0),
+                tci: be16(p, 2),
+            }
+        }
+        OVS_ACTION_ATTR_POP_VLAN => {
+            fixed::<0>(a)?;
+            Action::PopVlan
+        }
+        OVS_ACTION_ATTR_CT_CLEAR => {
+            fixed::<0>(a)?;
+            Action::CtClear
+        }
+        OVS_ACTION_ATTR_POP_ETH => {
+            fixed::<0>(a)?;
+            Action::PopEth
+        }
+        OVS_ACTION_ATTR_POP_NSH => {
+            fixed::<0>(a)?;
+            Action::PopNsh
+        }
+        // struct ovs_action_push_mpls / add_mpls: be32 + be16 (+ u16), 8.
+        OVS_ACTION_ATTR_PUSH_MPLS => {
+            let p = fixed::<8>(a)?;
+            Action::PushMpls {
+                lse: be32(p, 0),
+                eth_type: be16(p, 4),
+            }
+        }
         // tun_flags (bytes 6..8) has no text form in OVS; not kept.
-        OVS_ACTION_ATTR_ADD_MPLS => Action::AddMpls {
-            lse: be32(p, 0),
-            eth_type: be16(p, 4),
-        },
+        OVS_ACTION_ATTR_ADD_MPLS => {
+            let p = fixed::<8>(a)?;
+            Action::AddMpls {
+                lse: be32(p, 0),
+                eth_type: be16(p, 4),
+            }
+        }
         OVS_ACTION_ATTR_POP_MPLS => Action::PopMpls {
-            eth_type: be16(p, 0),
+            eth_type: be16(fixed::<2>(a)?, 0),
         },
-        OVS_ACTION_ATTR_HASH => Action::Hash {
-            alg: ne32(p, 0),
-            basis: ne32(p, 4),
-        },
-        OVS_ACTION_ATTR_PUSH_ETH => Action::PushEth {
-            src: arr(p, 0),
-            dst: arr(p, 6),
-        },
-        OVS_ACTION_ATTR_CT => Action::Ct(decode_ct(a)?),
+        OVS_ACTION_ATTR_HASH => {
+            let p = fixed::<8>(a)?;
+            Action::Hash {
+                alg: ne32(p, 0),
+                basis: ne32(p, 4),
+            }
+        }
+        OVS_ACTION_ATTR_PUSH_ETH => {
+            let p = fixed::<12>(a)?;
+            Action::PushEth {
+                src: arr(p, 0),
+                dst: arr(p, 6),
+            }
+        }
+        _ => return decode_variable_into(a, depth, out),
+    };
+    out.push(act);
+    Ok(())
+}
+
+/// `a`'s payload as a fixed-size one of `N` bytes, else the length error.
+#[inline(always)]
+fn fixed<'a, const N: usize>(a: &Attr<'a>) -> Result<&'a [u8; N], NetlinkError> {
+    match a.payload.first_chunk::<N>() {
+        Some(p) if a.payload.len() == N => Ok(p),
+        _ => Err(bad_len(a, N)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn bad_len(a: &Attr<'_>, expected: usize) -> NetlinkError {
+    NetlinkError::bad_len(action_attr_name(a.ty), a.offset, a.payload.len(), expected)
+}
+
+/// The variable-size and nested actions, and unknown types.
+#[inline(never)]
+fn decode_variable_into(a: &Attr<'_>, depth: usize, out: &mut Actions) -> Result<(), NetlinkError> {
+    out.push(decode_variable(a, depth)?);
+    Ok(())
+}
+
+fn decode_variable(a: &Attr<'_>, depth: usize) -> Result<Action, NetlinkError> {
+    let nm = action_attr_name(a.ty);
+    Ok(match a.ty {
+        OVS_ACTION_ATTR_CT => {
+            let mut ct = CtAction::default();
+            decode_ct_into(a, &mut ct)?;
+            Action::Ct(ct)
+        }
         OVS_ACTION_ATTR_CLONE => Action::Clone(Box::new(decode_nested_list(a, depth)?)),
         OVS_ACTION_ATTR_DEC_TTL => {
             let mut list = None;
@@ -364,8 +437,9 @@ fn string_payload<'a>(s: &Attr<'a>, nm: &'static str, max: usize) -> Result<&'a 
         .map_err(|_| NetlinkError::invalid(nm, s.offset, "string is not UTF-8"))
 }
 
-fn decode_ct(a: &Attr<'_>) -> Result<CtAction, NetlinkError> {
-    let mut ct = CtAction::default();
+/// Decodes `OVS_ACTION_ATTR_CT` into `ct` (a default one: fields the
+/// attribute does not give are left as they are).
+fn decode_ct_into(a: &Attr<'_>, ct: &mut CtAction) -> Result<(), NetlinkError> {
     for s in a.nested(ct_attr_name) {
         let s = s?;
         let nm = ct_attr_name(s.ty);
@@ -410,7 +484,7 @@ fn decode_ct(a: &Attr<'_>) -> Result<CtAction, NetlinkError> {
                 let t = string_payload(&s, nm, 32)?;
                 ct.timeout = Some(t.into());
             }
-            OVS_CT_ATTR_NAT => ct.nat = Some(decode_nat(&s)?),
+            OVS_CT_ATTR_NAT => decode_nat_into(&s, ct.nat.insert(Nat::default()))?,
             t => {
                 return Err(NetlinkError::new(
                     nm,
@@ -420,11 +494,11 @@ fn decode_ct(a: &Attr<'_>) -> Result<CtAction, NetlinkError> {
             }
         }
     }
-    Ok(ct)
+    Ok(())
 }
 
-fn decode_nat(a: &Attr<'_>) -> Result<Nat, NetlinkError> {
-    let mut nat = Nat::default();
+/// Decodes `OVS_CT_ATTR_NAT` into `nat` (a default one), in place.
+fn decode_nat_into(a: &Attr<'_>, nat: &mut Nat) -> Result<(), NetlinkError> {
     let (mut min, mut max): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     for s in a.nested(nat_attr_name) {
         let s = s?;
@@ -521,7 +595,7 @@ fn decode_nat(a: &Attr<'_>) -> Result<Nat, NetlinkError> {
             ))
         }
     };
-    Ok(nat)
+    Ok(())
 }
 
 /// `struct user_action_cookie` (OVS `lib/odp-util.h`, 48 bytes): u16 type,
@@ -1435,6 +1509,35 @@ mod tests {
             u.cookie,
             Some(UserCookie::Userdata(vec![1, 2, 0, 0, 0, 0, 0, 0]))
         );
+    }
+
+    #[test]
+    fn decode_checks_the_lengths_of_action_len() {
+        // The decoder's arms have their own lengths: they must be
+        // `odp_action_len()`'s, and unknown types must stay unknown.
+        for ty in 0..64u16 {
+            let buf = |len: usize| {
+                let mut v = Vec::new();
+                attr::put(&mut v, ty, &[0u8; 16][..len]);
+                v
+            };
+            match action_len(ty) {
+                Err(()) => {
+                    let e = decode_actions(&buf(4)).unwrap_err();
+                    assert_eq!(e.kind, ErrorKind::UnknownAttr { ty }, "{ty}");
+                }
+                Ok(Some(n)) => {
+                    assert!(decode_actions(&buf(n)).is_ok(), "{ty}");
+                    let e = decode_actions(&buf(n + 1)).unwrap_err();
+                    assert_eq!(
+                        e,
+                        NetlinkError::bad_len(action_attr_name(ty), 0, n + 1, n),
+                        "{ty}"
+                    );
+                }
+                Ok(None) => {}
+            }
+        }
     }
 
     #[test]

@@ -138,6 +138,20 @@ pub fn decode_key_into(
     Ok(())
 }
 
+/// Every `OVS_KEY_ATTR_*` number the model knows, as an [`AttrSet`] bit
+/// (bit `n` is attribute type `n`, as `AttrSet::insert` sets it).
+///
+/// [`AttrSet`]: crate::odp::AttrSet
+const KNOWN_KEY_ATTRS: u64 = {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < KeyAttr::CANONICAL_ORDER.len() {
+        bits |= 1u64 << KeyAttr::CANONICAL_ORDER[i] as u16;
+        i += 1;
+    }
+    bits
+};
+
 fn decode_list(
     buf: &[u8],
     base: usize,
@@ -147,42 +161,72 @@ fn decode_list(
 ) -> Result<(), NetlinkError> {
     for a in AttrIter::new(buf, base, key_attr_name) {
         let a = a?;
-        let Some(attr) = key_attr(a.ty) else {
+        let ty = a.ty;
+        // The attribute's bit in `present` (its type number), 0 for types
+        // beyond the set: what `key_attr` and `AttrSet::insert` compute,
+        // without a conversion through `KeyAttr`.
+        let bit = if ty < 64 { 1u64 << ty } else { 0 };
+        if KNOWN_KEY_ATTRS & bit == 0 {
             return Err(NetlinkError::new(
-                key_attr_name(a.ty),
+                key_attr_name(ty),
                 a.offset,
-                ErrorKind::UnknownAttr { ty: a.ty },
+                ErrorKind::UnknownAttr { ty },
             ));
-        };
-        if out.present.contains(attr) {
+        }
+        if out.present.0 & bit != 0 {
             return Err(NetlinkError::new(
-                name(attr),
+                key_attr_name(ty),
                 a.offset,
                 ErrorKind::Duplicate,
             ));
         }
-        match attr {
-            KeyAttr::Encap => {
-                if depth >= MAX_ENCAP_DEPTH {
-                    return Err(NetlinkError::new(name(attr), a.offset, ErrorKind::TooDeep));
-                }
-                let mut inner = Box::<FlowKey>::default();
-                decode_list(
-                    a.payload,
-                    a.payload_offset(),
-                    depth + 1,
-                    is_mask,
-                    &mut inner,
-                )?;
-                out.encap = Some(inner);
-            }
-            KeyAttr::Tunnel => decode_tunnel(&a, is_mask, &mut out.tunnel)?,
-            KeyAttr::Nsh => decode_nsh(&a, out)?,
-            _ => decode_fixed(attr, a.payload, a.offset, out)?,
-        }
-        out.present.insert(attr);
+        // One dispatch on the type: length check and store together; the
+        // nested attributes go out of line.
+        decode_value(ty, a.payload, a.offset, out, move |out| {
+            decode_nested(a, depth, is_mask, out)
+        })?;
+        out.present.0 |= bit;
     }
     Ok(())
+}
+
+/// `ENCAP`, `TUNNEL` and `NSH` in a key or mask list (rare: kept out of the
+/// per-attribute loop).
+#[inline(never)]
+fn decode_nested(
+    a: Attr<'_>,
+    depth: usize,
+    is_mask: bool,
+    out: &mut FlowKey,
+) -> Result<(), NetlinkError> {
+    match a.ty {
+        OVS_KEY_ATTR_ENCAP => {
+            if depth >= MAX_ENCAP_DEPTH {
+                return Err(NetlinkError::new(
+                    name(KeyAttr::Encap),
+                    a.offset,
+                    ErrorKind::TooDeep,
+                ));
+            }
+            let mut inner = Box::<FlowKey>::default();
+            decode_list(
+                a.payload,
+                a.payload_offset(),
+                depth + 1,
+                is_mask,
+                &mut inner,
+            )?;
+            out.encap = Some(inner);
+            Ok(())
+        }
+        OVS_KEY_ATTR_TUNNEL => decode_tunnel(&a, is_mask, &mut out.tunnel),
+        OVS_KEY_ATTR_NSH => decode_nsh(&a, out),
+        ty => Err(NetlinkError::new(
+            key_attr_name(ty),
+            a.offset,
+            ErrorKind::UnknownAttr { ty },
+        )),
+    }
 }
 
 /// Decodes the payload of a non-nested attribute into `out` (without
@@ -194,24 +238,57 @@ pub(crate) fn decode_fixed(
     offset: usize,
     out: &mut FlowKey,
 ) -> Result<(), NetlinkError> {
-    if let Some(n) = fixed_len(attr) {
-        if p.len() != n {
-            return Err(NetlinkError::bad_len(name(attr), offset, p.len(), n));
-        }
+    decode_value(attr as u16, p, offset, out, |_| {
+        Err(NetlinkError::invalid(
+            name(attr),
+            offset,
+            "nested attribute where a value was expected",
+        ))
+    })
+}
+
+/// `p` as a fixed-size payload of `N` bytes (`ovs_flow_key_attr_lens`),
+/// else the length error naming attribute `ty`.
+#[inline(always)]
+fn fixed<const N: usize>(p: &[u8], ty: u16, offset: usize) -> Result<&[u8; N], NetlinkError> {
+    match p.first_chunk::<N>() {
+        Some(a) if p.len() == N => Ok(a),
+        _ => Err(bad_len(ty, offset, p.len(), N)),
     }
-    match attr {
-        KeyAttr::Priority => out.skb_priority = ne32(p, 0),
-        KeyAttr::SkbMark => out.skb_mark = ne32(p, 0),
-        KeyAttr::DpHash => out.dp_hash = ne32(p, 0),
-        KeyAttr::RecircId => out.recirc_id = ne32(p, 0),
-        KeyAttr::InPort => out.in_port = OdpPort::Number(ne32(p, 0)),
-        KeyAttr::CtState => out.ct_state = ne32(p, 0),
-        KeyAttr::CtZone => out.ct_zone = ne16(p, 0),
-        KeyAttr::CtMark => out.ct_mark = ne32(p, 0),
-        KeyAttr::CtLabels => out.ct_label = u128::from_ne_bytes(arr(p, 0)),
-        KeyAttr::CtOrigTupleIpv4 => {
+}
+
+#[cold]
+#[inline(never)]
+fn bad_len(ty: u16, offset: usize, got: usize, expected: usize) -> NetlinkError {
+    NetlinkError::bad_len(key_attr_name(ty), offset, got, expected)
+}
+
+/// The one `match` per attribute: checks the payload length of attribute
+/// type `ty` ([`fixed_len`]) and stores its fields into `out` (without
+/// touching `out.present`); `nested` handles `ENCAP`, `TUNNEL`, `NSH` (and
+/// any type outside the model, which callers have excluded).
+#[inline(always)]
+fn decode_value(
+    ty: u16,
+    p: &[u8],
+    offset: usize,
+    out: &mut FlowKey,
+    nested: impl FnOnce(&mut FlowKey) -> Result<(), NetlinkError>,
+) -> Result<(), NetlinkError> {
+    match ty {
+        OVS_KEY_ATTR_PRIORITY => out.skb_priority = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_SKB_MARK => out.skb_mark = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_DP_HASH => out.dp_hash = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_RECIRC_ID => out.recirc_id = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_IN_PORT => out.in_port = OdpPort::Number(ne32(fixed::<4>(p, ty, offset)?, 0)),
+        OVS_KEY_ATTR_CT_STATE => out.ct_state = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_CT_ZONE => out.ct_zone = ne16(fixed::<2>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_CT_MARK => out.ct_mark = ne32(fixed::<4>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_CT_LABELS => out.ct_label = u128::from_ne_bytes(*fixed::<16>(p, ty, offset)?),
+        OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4 => {
             // struct ovs_key_ct_tuple_ipv4: be32 src, be32 dst, be16 src_port,
             // be16 dst_port, u8 proto, 3 bytes of padding.
+            let p = fixed::<16>(p, ty, offset)?;
             let t = &mut out.ct_tuple4;
             t.src = be32(p, 0);
             t.dst = be32(p, 4);
@@ -219,8 +296,9 @@ pub(crate) fn decode_fixed(
             t.dst_port = be16(p, 10);
             t.proto = p[12];
         }
-        KeyAttr::CtOrigTupleIpv6 => {
+        OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6 => {
             // struct ovs_key_ct_tuple_ipv6: src[16], dst[16], be16 ports, u8.
+            let p = fixed::<40>(p, ty, offset)?;
             let t = &mut out.ct_tuple6;
             t.src = arr(p, 0);
             t.dst = arr(p, 16);
@@ -228,19 +306,21 @@ pub(crate) fn decode_fixed(
             t.dst_port = be16(p, 34);
             t.proto = p[36];
         }
-        KeyAttr::PacketType => {
+        OVS_KEY_ATTR_PACKET_TYPE => {
             // be32: namespace in the high half, type in the low half.
-            let v = be32(p, 0);
+            let v = be32(fixed::<4>(p, ty, offset)?, 0);
             out.packet_type.ns = (v >> 16) as u16;
             out.packet_type.id = v as u16;
         }
-        KeyAttr::Ethernet => {
+        OVS_KEY_ATTR_ETHERNET => {
+            let p = fixed::<12>(p, ty, offset)?;
             out.eth.src = arr(p, 0);
             out.eth.dst = arr(p, 6);
         }
-        KeyAttr::Vlan => out.vlan_tci = be16(p, 0),
-        KeyAttr::Ethertype => out.eth_type = be16(p, 0),
-        KeyAttr::Ipv4 => {
+        OVS_KEY_ATTR_VLAN => out.vlan_tci = be16(fixed::<2>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_ETHERTYPE => out.eth_type = be16(fixed::<2>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_IPV4 => {
+            let p = fixed::<12>(p, ty, offset)?;
             let k = &mut out.ipv4;
             k.src = be32(p, 0);
             k.dst = be32(p, 4);
@@ -249,7 +329,8 @@ pub(crate) fn decode_fixed(
             k.ttl = p[10];
             k.frag = p[11];
         }
-        KeyAttr::Ipv6 => {
+        OVS_KEY_ATTR_IPV6 => {
+            let p = fixed::<40>(p, ty, offset)?;
             let k = &mut out.ipv6;
             k.src = arr(p, 0);
             k.dst = arr(p, 16);
@@ -259,15 +340,31 @@ pub(crate) fn decode_fixed(
             k.hlimit = p[38];
             k.frag = p[39];
         }
-        KeyAttr::Tcp => (out.tcp.src, out.tcp.dst) = (be16(p, 0), be16(p, 2)),
-        KeyAttr::Udp => (out.udp.src, out.udp.dst) = (be16(p, 0), be16(p, 2)),
-        KeyAttr::Sctp => (out.sctp.src, out.sctp.dst) = (be16(p, 0), be16(p, 2)),
-        KeyAttr::TcpFlags => out.tcp_flags = be16(p, 0),
-        KeyAttr::Icmp => (out.icmp.type_, out.icmp.code) = (p[0], p[1]),
-        KeyAttr::Icmpv6 => (out.icmpv6.type_, out.icmpv6.code) = (p[0], p[1]),
-        KeyAttr::Arp => {
+        OVS_KEY_ATTR_TCP => {
+            let p = fixed::<4>(p, ty, offset)?;
+            (out.tcp.src, out.tcp.dst) = (be16(p, 0), be16(p, 2));
+        }
+        OVS_KEY_ATTR_UDP => {
+            let p = fixed::<4>(p, ty, offset)?;
+            (out.udp.src, out.udp.dst) = (be16(p, 0), be16(p, 2));
+        }
+        OVS_KEY_ATTR_SCTP => {
+            let p = fixed::<4>(p, ty, offset)?;
+            (out.sctp.src, out.sctp.dst) = (be16(p, 0), be16(p, 2));
+        }
+        OVS_KEY_ATTR_TCP_FLAGS => out.tcp_flags = be16(fixed::<2>(p, ty, offset)?, 0),
+        OVS_KEY_ATTR_ICMP => {
+            let p = fixed::<2>(p, ty, offset)?;
+            (out.icmp.type_, out.icmp.code) = (p[0], p[1]);
+        }
+        OVS_KEY_ATTR_ICMPV6 => {
+            let p = fixed::<2>(p, ty, offset)?;
+            (out.icmpv6.type_, out.icmpv6.code) = (p[0], p[1]);
+        }
+        OVS_KEY_ATTR_ARP => {
             // struct ovs_key_arp: be32 sip, be32 tip, be16 op, sha[6], tha[6],
             // 2 bytes of padding.
+            let p = fixed::<24>(p, ty, offset)?;
             let k = &mut out.arp;
             k.sip = be32(p, 0);
             k.tip = be32(p, 4);
@@ -275,47 +372,48 @@ pub(crate) fn decode_fixed(
             k.sha = arr(p, 10);
             k.tha = arr(p, 16);
         }
-        KeyAttr::Nd => {
+        OVS_KEY_ATTR_ND => {
+            let p = fixed::<28>(p, ty, offset)?;
             out.nd.target = arr(p, 0);
             out.nd.sll = arr(p, 16);
             out.nd.tll = arr(p, 22);
         }
-        KeyAttr::NdExtensions => {
+        OVS_KEY_ATTR_ND_EXTENSIONS => {
             // struct ovs_key_nd_extensions: be32 nd_reserved, u8 options_type.
+            let p = fixed::<8>(p, ty, offset)?;
             out.nd_ext.reserved = be32(p, 0);
             out.nd_ext.options_type = p[4];
         }
-        KeyAttr::Mpls => {
-            // An array of struct ovs_key_mpls { be32 mpls_lse; }, at most
-            // FLOW_MAX_MPLS_LABELS (3) entries.
-            if p.len() % 4 != 0 {
-                return Err(NetlinkError::invalid(
-                    name(attr),
-                    offset,
-                    "length is not a multiple of 4",
-                ));
-            }
-            let n = p.len() / 4;
-            if n > out.mpls.lse.len() {
-                return Err(NetlinkError::invalid(
-                    name(attr),
-                    offset,
-                    "more than 3 MPLS labels",
-                ));
-            }
-            for i in 0..n {
-                out.mpls.lse[i] = be32(p, 4 * i);
-            }
-            out.mpls.n = n as u8;
-        }
-        _ => {
-            return Err(NetlinkError::invalid(
-                name(attr),
-                offset,
-                "nested attribute where a value was expected",
-            ))
-        }
+        OVS_KEY_ATTR_MPLS => decode_mpls(p, offset, out)?,
+        _ => return nested(out),
     }
+    Ok(())
+}
+
+/// `OVS_KEY_ATTR_MPLS`: an array of struct ovs_key_mpls { be32 mpls_lse; },
+/// at most FLOW_MAX_MPLS_LABELS (3) entries.
+#[inline(never)]
+fn decode_mpls(p: &[u8], offset: usize, out: &mut FlowKey) -> Result<(), NetlinkError> {
+    let attr = KeyAttr::Mpls;
+    if p.len() % 4 != 0 {
+        return Err(NetlinkError::invalid(
+            name(attr),
+            offset,
+            "length is not a multiple of 4",
+        ));
+    }
+    let n = p.len() / 4;
+    if n > out.mpls.lse.len() {
+        return Err(NetlinkError::invalid(
+            name(attr),
+            offset,
+            "more than 3 MPLS labels",
+        ));
+    }
+    for i in 0..n {
+        out.mpls.lse[i] = be32(p, 4 * i);
+    }
+    out.mpls.n = n as u8;
     Ok(())
 }
 
@@ -1107,6 +1205,28 @@ mod tests {
     fn fixed_len_table_matches_the_match() {
         for a in KeyAttr::CANONICAL_ORDER {
             assert_eq!(fixed_len(a), fixed_len_slow(a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn decode_checks_the_lengths_of_the_table() {
+        // The single-dispatch decoder has its own lengths: they must be
+        // `fixed_len`'s, for every attribute.
+        for a in KeyAttr::CANONICAL_ORDER {
+            let Some(n) = fixed_len(a) else { continue };
+            let mut k = FlowKey::default();
+            assert!(decode_fixed(a, &[0u8; 64][..n], 0, &mut k).is_ok(), "{a:?}");
+            for bad in [n - 1, n + 1] {
+                let e = decode_fixed(a, &[0u8; 64][..bad], 8, &mut k).unwrap_err();
+                assert_eq!(e, NetlinkError::bad_len(name(a), 8, bad, n), "{a:?}");
+            }
+        }
+        for a in [KeyAttr::Encap, KeyAttr::Tunnel, KeyAttr::Nsh] {
+            let e = decode_fixed(a, &[], 0, &mut FlowKey::default()).unwrap_err();
+            assert_eq!(
+                e.kind,
+                ErrorKind::Invalid("nested attribute where a value was expected")
+            );
         }
     }
 
