@@ -77,29 +77,37 @@ fn u32_be(addr: [u8; 4]) -> u32 {
 fn tap_rule(l4: ffi::rte_flow_item_type, action: ffi::rte_flow_action_type) -> RteRule {
     let mut rule = RteRule::new();
     rule.set_attr(0, 0, Direction::Ingress);
-    rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None)
+    };
     let mut spec = ffi::rte_flow_item_ipv4::default();
     let mut mask = ffi::rte_flow_item_ipv4::default();
     spec.hdr.dst_addr = u32_be([10, 0, 0, 0]);
     mask.hdr.dst_addr = u32_be([255, 0, 0, 0]);
-    rule.push_item(ffi::RTE_FLOW_ITEM_TYPE_IPV4, Some(&spec), Some(&mask), None);
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe { rule.push_item(ffi::RTE_FLOW_ITEM_TYPE_IPV4, Some(&spec), Some(&mask), None) };
     if l4 == ffi::RTE_FLOW_ITEM_TYPE_TCP {
         let mut spec = ffi::rte_flow_item_tcp::default();
         let mut mask = ffi::rte_flow_item_tcp::default();
         spec.hdr.dst_port = 80u16.to_be();
         mask.hdr.dst_port = u16::MAX;
-        rule.push_item(l4, Some(&spec), Some(&mask), None);
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe { rule.push_item(l4, Some(&spec), Some(&mask), None) };
     } else {
         let mut spec = ffi::rte_flow_item_udp::default();
         let mut mask = ffi::rte_flow_item_udp::default();
         spec.hdr.dst_port = 4789u16.to_be();
         mask.hdr.dst_port = u16::MAX;
-        rule.push_item(l4, Some(&spec), Some(&mask), None);
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe { rule.push_item(l4, Some(&spec), Some(&mask), None) };
     }
     if action == ffi::RTE_FLOW_ACTION_TYPE_QUEUE {
-        rule.push_action(action, Some(&ffi::rte_flow_action_queue { index: 0 }));
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe { rule.push_action(action, Some(&ffi::rte_flow_action_queue { index: 0 })) };
     } else {
-        rule.push_action::<()>(action, None);
+        // Safety: DROP has no conf.
+        unsafe { rule.push_action::<()>(action, None) };
     }
     rule.seal();
     rule
@@ -118,21 +126,33 @@ fn offload_rule() -> RteRule {
         data: 0x3f,
         index: 0xff,
     };
-    rule.push_item(
-        ffi::RTE_FLOW_ITEM_TYPE_TAG,
-        Some(&tag),
-        Some(&tag_mask),
-        None,
-    );
-    rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
-    rule.push_action(
-        ffi::RTE_FLOW_ACTION_TYPE_COUNT,
-        Some(&ffi::rte_flow_action_count { id: 0 }),
-    );
-    rule.push_action(
-        ffi::RTE_FLOW_ACTION_TYPE_JUMP,
-        Some(&ffi::rte_flow_action_jump { group: 2 }),
-    );
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        rule.push_item(
+            ffi::RTE_FLOW_ITEM_TYPE_TAG,
+            Some(&tag),
+            Some(&tag_mask),
+            None,
+        )
+    };
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None)
+    };
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        rule.push_action(
+            ffi::RTE_FLOW_ACTION_TYPE_COUNT,
+            Some(&ffi::rte_flow_action_count { id: 0 }),
+        )
+    };
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        rule.push_action(
+            ffi::RTE_FLOW_ACTION_TYPE_JUMP,
+            Some(&ffi::rte_flow_action_jump { group: 2 }),
+        )
+    };
     rule.seal();
     rule
 }
@@ -304,10 +324,13 @@ fn null_port_refuses_rte_flow_with_a_typed_error_and_leaks_nothing() {
     assert!(port.flush().expect_err("no flush either").is_unsupported());
     // An unsealed rule never reaches DPDK.
     let mut unsealed = offload_rule();
-    unsealed.push_action(
-        ffi::RTE_FLOW_ACTION_TYPE_MARK,
-        Some(&ffi::rte_flow_action_mark { id: 1 }),
-    );
+    // Safety: the struct is the one DPDK reads for the type.
+    unsafe {
+        unsealed.push_action(
+            ffi::RTE_FLOW_ACTION_TYPE_MARK,
+            Some(&ffi::rte_flow_action_mark { id: 1 }),
+        )
+    };
     assert!(matches!(
         port.validate(&unsealed),
         Err(DpdkError::InvalidArgument { .. })

@@ -88,12 +88,16 @@ pub fn lower(rule: &HwRule, out: &mut RteRule) -> Result<(), LowerError> {
     }
     for action in &rule.actions {
         let (type_, conf) = lower_action(action, out)?;
-        out.push_action_at(type_, conf);
+        // Safety: lower_action allocates the conf struct of the action type
+        // it returns, with its pointers relocated into the arena.
+        unsafe { out.push_action_at(type_, conf) };
     }
     out.seal();
     Ok(())
 }
 
+/// Every caller in this module passes the `rte_flow_item_*` struct of
+/// `type_` (the pairing RteRule::push_item asks for).
 fn push_masked<T: Copy>(
     out: &mut RteRule,
     type_: ffi::rte_flow_item_type,
@@ -101,7 +105,8 @@ fn push_masked<T: Copy>(
     mask: T,
     last: Option<T>,
 ) {
-    out.push_item(type_, Some(&spec), Some(&mask), last.as_ref());
+    // Safety: see above; `T` is the item struct of `type_`.
+    unsafe { out.push_item(type_, Some(&spec), Some(&mask), last.as_ref()) };
 }
 
 fn lower_item(item: &Item, out: &mut RteRule) {

@@ -159,7 +159,14 @@ impl RteRule {
     }
 
     /// Appends a pattern item; `spec`, `mask` and `last` are copied.
-    pub fn push_item<T: Copy>(
+    ///
+    /// # Safety
+    ///
+    /// `T` must be the struct DPDK reads for `type_` (`rte_flow_item_ipv4`
+    /// for `RTE_FLOW_ITEM_TYPE_IPV4`, ...), or at least as large: DPDK, and
+    /// the software eswitch, read that many bytes behind each pointer.
+    /// [`crate::rte::lower`] is the safe way to build rules.
+    pub unsafe fn push_item<T: Copy>(
         &mut self,
         type_: ffi::rte_flow_item_type,
         spec: Option<&T>,
@@ -176,19 +183,34 @@ impl RteRule {
     }
 
     /// Appends an action; `conf` is copied.
-    pub fn push_action<T: Copy>(
+    ///
+    /// # Safety
+    ///
+    /// `T` must be the conf struct DPDK reads for `type_`, and any pointer
+    /// in it must point into this rule's arena (see [`reloc`](Self::reloc)).
+    pub unsafe fn push_action<T: Copy>(
         &mut self,
         type_: ffi::rte_flow_action_type,
         conf: Option<&T>,
     ) -> Option<ArenaRef> {
         let conf = conf.map(|c| self.alloc(c));
-        self.push_action_at(type_, conf);
+        // Safety: the caller's contract: `T` is the conf struct of `type_`.
+        unsafe { self.push_action_at(type_, conf) };
         conf
     }
 
     /// Appends an action whose conf is already in the arena (built with
     /// [`alloc`](Self::alloc) and [`reloc`](Self::reloc)).
-    pub fn push_action_at(&mut self, type_: ffi::rte_flow_action_type, conf: Option<ArenaRef>) {
+    ///
+    /// # Safety
+    ///
+    /// `conf` must hold the conf struct DPDK reads for `type_`, with any
+    /// pointer in it relocated into this rule's arena.
+    pub unsafe fn push_action_at(
+        &mut self,
+        type_: ffi::rte_flow_action_type,
+        conf: Option<ArenaRef>,
+    ) {
         self.actions.push(ffi::rte_flow_action {
             type_,
             conf: std::ptr::null(),
@@ -363,17 +385,26 @@ mod tests {
     fn sealed_pointers_point_at_copies_of_the_specs() {
         let mut rule = RteRule::new();
         rule.set_attr(3, 1, Direction::Transfer);
-        rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
-        rule.push_item(
-            ffi::RTE_FLOW_ITEM_TYPE_IPV4,
-            Some(&ipv4([10, 0, 0, 1])),
-            Some(&ipv4([255; 4])),
-            None,
-        );
-        rule.push_action(
-            ffi::RTE_FLOW_ACTION_TYPE_JUMP,
-            Some(&ffi::rte_flow_action_jump { group: 7 }),
-        );
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe {
+            rule.push_item::<ffi::rte_flow_item_eth>(ffi::RTE_FLOW_ITEM_TYPE_ETH, None, None, None);
+        }
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe {
+            rule.push_item(
+                ffi::RTE_FLOW_ITEM_TYPE_IPV4,
+                Some(&ipv4([10, 0, 0, 1])),
+                Some(&ipv4([255; 4])),
+                None,
+            )
+        };
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe {
+            rule.push_action(
+                ffi::RTE_FLOW_ACTION_TYPE_JUMP,
+                Some(&ffi::rte_flow_action_jump { group: 7 }),
+            );
+        }
         assert!(!rule.is_sealed());
         rule.seal();
         assert!(rule.is_sealed());
@@ -412,13 +443,17 @@ mod tests {
             conf.field(std::mem::offset_of!(ffi::rte_flow_action_raw_encap, data)),
             bytes,
         );
-        rule.push_action_at(ffi::RTE_FLOW_ACTION_TYPE_RAW_ENCAP, Some(conf));
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe { rule.push_action_at(ffi::RTE_FLOW_ACTION_TYPE_RAW_ENCAP, Some(conf)) };
         // Grow the arena well past its first allocation before sealing.
         for i in 0..64u32 {
-            rule.push_action(
-                ffi::RTE_FLOW_ACTION_TYPE_MARK,
-                Some(&ffi::rte_flow_action_mark { id: i }),
-            );
+            // Safety: the struct is the one DPDK reads for the type.
+            unsafe {
+                rule.push_action(
+                    ffi::RTE_FLOW_ACTION_TYPE_MARK,
+                    Some(&ffi::rte_flow_action_mark { id: i }),
+                );
+            }
         }
         rule.seal();
         let copy = rule.clone();
@@ -438,10 +473,13 @@ mod tests {
     #[test]
     fn clear_reuses_buffers() {
         let mut rule = RteRule::new();
-        rule.push_action(
-            ffi::RTE_FLOW_ACTION_TYPE_MARK,
-            Some(&ffi::rte_flow_action_mark { id: u32::MAX }),
-        );
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe {
+            rule.push_action(
+                ffi::RTE_FLOW_ACTION_TYPE_MARK,
+                Some(&ffi::rte_flow_action_mark { id: u32::MAX }),
+            );
+        }
         rule.seal();
         let capacity = rule.arena.capacity();
         rule.clear();
@@ -449,7 +487,8 @@ mod tests {
         assert!(!rule.is_sealed());
         let r = rule.alloc(&ffi::rte_flow_action_jump { group: 5 });
         assert_eq!(r, ArenaRef(0));
-        rule.push_action_at(ffi::RTE_FLOW_ACTION_TYPE_JUMP, Some(r));
+        // Safety: the struct is the one DPDK reads for the type.
+        unsafe { rule.push_action_at(ffi::RTE_FLOW_ACTION_TYPE_JUMP, Some(r)) };
         rule.seal();
         assert_eq!(rule.actions().len(), 2);
         // Safety: the sealed conf points at the jump in the arena.
