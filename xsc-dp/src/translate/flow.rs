@@ -1255,6 +1255,22 @@ fn ports(k: &odp::PortsKey, m: &odp::PortsKey) -> Masked<PortsItem> {
     )
 }
 
+/// ICMP or ICMPv6 type and code (OVS's key has no echo id).
+fn icmp(k: &odp::IcmpKey, m: &odp::IcmpKey) -> Masked<IcmpItem> {
+    Masked::new(
+        IcmpItem {
+            icmp_type: k.type_ & m.type_,
+            code: k.code & m.code,
+            ident: 0,
+        },
+        IcmpItem {
+            icmp_type: m.type_,
+            code: m.code,
+            ident: 0,
+        },
+    )
+}
+
 fn l4(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(), Rejected> {
     let has = |a| key.has(a);
     if has(KeyAttr::Tcp) || has(KeyAttr::TcpFlags) {
@@ -1282,33 +1298,9 @@ fn l4(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
     } else if has(KeyAttr::Sctp) {
         out.push(Item::Sctp(ports(&key.sctp, &mask.sctp)));
     } else if has(KeyAttr::Icmp) {
-        let (k, m) = (&key.icmp, &mask.icmp);
-        out.push(Item::Icmp(Masked::new(
-            IcmpItem {
-                icmp_type: k.type_ & m.type_,
-                code: k.code & m.code,
-                ident: 0,
-            },
-            IcmpItem {
-                icmp_type: m.type_,
-                code: m.code,
-                ident: 0,
-            },
-        )));
+        out.push(Item::Icmp(icmp(&key.icmp, &mask.icmp)));
     } else if has(KeyAttr::Icmpv6) {
-        let (k, m) = (&key.icmpv6, &mask.icmpv6);
-        out.push(Item::Icmp6(Masked::new(
-            IcmpItem {
-                icmp_type: k.type_ & m.type_,
-                code: k.code & m.code,
-                ident: 0,
-            },
-            IcmpItem {
-                icmp_type: m.type_,
-                code: m.code,
-                ident: 0,
-            },
-        )));
+        out.push(Item::Icmp6(icmp(&key.icmpv6, &mask.icmpv6)));
         if has(KeyAttr::Nd) {
             nd(key, mask, out)?;
         }
