@@ -182,6 +182,20 @@ fn addr<T: fmt::Display + PartialEq>(
     }
 }
 
+/// A 16-bit field that may be a range: ` name spec S name last L name mask
+/// M` with `last`, else as [`field`].
+fn range16(out: &mut String, name: &str, spec: u16, last: Option<u16>, mask: u16) {
+    match last {
+        Some(last) => {
+            let _ = write!(
+                out,
+                " {name} spec {spec:#x} {name} last {last:#x} {name} mask {mask:#x}"
+            );
+        }
+        None => field(out, name, hex(spec), hex(mask), hex(0u16), hex(u16::MAX)),
+    }
+}
+
 fn hex<T: fmt::LowerHex>(v: T) -> String {
     format!("{v:#x}")
 }
@@ -236,24 +250,13 @@ fn render_item(out: &mut String, item: &Item) {
             field(out, "tos", spec.tos, mask.tos, 0, u8::MAX);
             field(out, "ttl", spec.ttl, mask.ttl, 0, u8::MAX);
             field(out, "proto", spec.proto, mask.proto, 0, u8::MAX);
-            if let Some(last) = last {
-                let _ = write!(
-                    out,
-                    " fragment_offset spec {} fragment_offset last {} fragment_offset mask {}",
-                    hex(spec.fragment_offset),
-                    hex(last.fragment_offset),
-                    hex(mask.fragment_offset)
-                );
-            } else {
-                field(
-                    out,
-                    "fragment_offset",
-                    hex(spec.fragment_offset),
-                    hex(mask.fragment_offset),
-                    hex(0u16),
-                    hex(u16::MAX),
-                );
-            }
+            range16(
+                out,
+                "fragment_offset",
+                spec.fragment_offset,
+                last.map(|l| l.fragment_offset),
+                mask.fragment_offset,
+            );
         }
         Item::Ipv6(Masked { spec, mask }) => {
             out.push_str("ipv6");
@@ -287,24 +290,13 @@ fn render_item(out: &mut String, item: &Item) {
                 0,
                 u8::MAX,
             );
-            if let Some(last) = last {
-                let _ = write!(
-                    out,
-                    " frag_data spec {} frag_data last {} frag_data mask {}",
-                    hex(spec.frag_data),
-                    hex(last.frag_data),
-                    hex(mask.frag_data)
-                );
-            } else {
-                field(
-                    out,
-                    "frag_data",
-                    hex(spec.frag_data),
-                    hex(mask.frag_data),
-                    hex(0u16),
-                    hex(u16::MAX),
-                );
-            }
+            range16(
+                out,
+                "frag_data",
+                spec.frag_data,
+                last.map(|l| l.frag_data),
+                mask.frag_data,
+            );
         }
         Item::Tcp(Masked { spec, mask }) => {
             out.push_str("tcp");
