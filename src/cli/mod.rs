@@ -2,8 +2,10 @@
 use std::process::ExitCode;
 
 mod parse;
+mod pcap;
 mod plan;
 mod ports;
+mod process;
 
 const USAGE: &str = "usage: xsc-offload <command> [options]
 
@@ -12,6 +14,9 @@ commands:
                it in OVS's canonical form
   plan         say which megaflows (and connections) offload, with their
                rte_flow rules, and why the others do not
+  process      offload a dump into the software eswitch and run a pcap's
+               packets through it: where each one goes, and what left
+               each port
   ports        start DPDK and report each port's rte_flow capabilities
   help         this text
 
@@ -29,6 +34,7 @@ pub fn run(args: &[String]) -> ExitCode {
         Some("parse") => parse::run(rest),
         Some("plan") => plan::run(rest),
         Some("ports") => ports::run(rest),
+        Some("process") => process::run(rest),
         Some(other) => {
             eprintln!("xsc-offload: unknown command '{other}'\n\n{USAGE}");
             ExitCode::from(2)
