@@ -11,8 +11,9 @@
 //! too); its actions run as OVS's datapath runs them: set/push/pop,
 //! output, drop, recirc, and ct(zone[,nat]) + recirc against the conntrack
 //! entries (an established connection in the zone in either direction sets
-//! +trk+est[+rpl], mark and label and applies the NAT; anything else is a
-//! CT miss: software). Only offloaded flows are in both.
+//! +trk+est[+rpl], mark and label and applies the NAT; anything else, and
+//! any TCP SYN, FIN or RST, is a CT miss: software). Only offloaded flows are
+//! in both.
 //!
 //! Agreement: same output port and bytes (checksum fields compared modulo
 //! the 0x0000/0xffff equivalence), same drop, or software with the restore
@@ -793,6 +794,11 @@ impl Reference<'_> {
                         mark::CT_MISS
                     }));
                     if p.v6 || p.frag != frag::NONE || !matches!(p.proto, 6 | 17) {
+                        return miss;
+                    }
+                    // SYN, FIN and RST change a TCP connection's state: the
+                    // offload leaves them to software's conntrack.
+                    if p.proto == 6 && p.flags & 0x07 != 0 {
                         return miss;
                     }
                     let t = (a4(&p.src), a4(&p.dst), p.sport, p.dport);

@@ -269,6 +269,12 @@ fn conntrack_entries_become_one_rule_per_direction_per_table() {
         Some(0x6a),
         "+trk+est+rpl+snat: the reply's source is un-DNATed"
     );
+    // SYN, FIN and RST are not matched: they go to software's conntrack.
+    let tcp = c.rules[0].pattern.iter().find_map(|i| match i {
+        xsc_dp::rule::Item::Tcp(m) => Some(*m),
+        _ => None,
+    });
+    assert_eq!(tcp.map(|m| (m.spec.flags, m.mask.flags)), Some((0, 0x07)));
     // No rewrite in the plain CT table.
     assert!(!c.rules[0]
         .actions

@@ -30,6 +30,9 @@ pub struct ConnTranslation {
     pub new_resources: SmallVec<[Resource; 2]>,
 }
 
+/// TCP flag bits whose packets stay in software: FIN 0x01, SYN 0x02, RST 0x04.
+const TCP_SYN_FIN_RST: u8 = 0x07;
+
 /// `TCP_STATES` index of ESTABLISHED in `ct_dpif` (OVS `lib/ct-dpif.h`).
 const TCP_ESTABLISHED: u8 = 4;
 
@@ -219,12 +222,15 @@ fn tuple_items(proto: u8, t: &CtTuple, out: &mut SmallVec<[Item; 8]>) {
         }
     }
     match (proto, t.l4) {
+        // SYN, FIN and RST change the connection's state: they miss and go
+        // to software, whose conntrack sees the connection open and close
+        // (as NIC vendors' conntrack offload does).
         (6, CtL4::Ports { src, dst }) => out.push(Item::Tcp(Masked::new(
             TcpItem { src, dst, flags: 0 },
             TcpItem {
                 src: u16::MAX,
                 dst: u16::MAX,
-                flags: 0,
+                flags: TCP_SYN_FIN_RST,
             },
         ))),
         (17, CtL4::Ports { src, dst }) => out.push(Item::Udp(Masked::new(
