@@ -15,7 +15,7 @@
 //!   the MARK, META and registers); `SAMPLE` with ratio 1 takes a copy at
 //!   that point, which its own action list sends ([`Verdict::mirrors`]).
 //! - Items match the packet's layers in stack order from the outer
-//!   Ethernet header ([`parse`]): `ETH / IPV4` does not match a tagged
+//!   Ethernet header (`parse`): `ETH / IPV4` does not match a tagged
 //!   frame, `ETH` alone does; omitted leading layers are wildcards; the
 //!   IPv6 fragment header is skipped by items other than IPV6_FRAG_EXT.
 //!   `REPRESENTED_PORT` matches the port the packet entered through;
