@@ -216,3 +216,51 @@ fn deep_nesting_is_refused_not_overflowed() {
     let s = "encap(".repeat(100) + &")".repeat(100);
     assert!(parse_flow_key(&s).is_err());
 }
+
+/// Found by the `odp_text` fuzz target: a flow whose every key attribute
+/// is fully wildcarded prints, in the plain form, with an empty key (as
+/// OVS's odp_flow_format does), and that line must read back. Read back, it
+/// has no attributes at all, which OVS prints as `<empty>`.
+#[test]
+fn a_fully_wildcarded_key_prints_empty_and_reads_back() {
+    let verbose = "ufid:28a14628-6302-4127-8b06-34dccd6e9050, skb_priority(0/0),skb_mark(0/0),tcp_flags(0/0), packets:1, bytes:118, used:2.629s, flags:., dp:ovs, actions:drop, dp-extra-info:miniflow_bits(4,2)";
+    let m = xsc_dp::odp::Megaflow::parse(verbose).expect("verbose line");
+    let plain = m.to_text(xsc_dp::odp::Style::Plain);
+    assert!(plain.starts_with(", packets:1, bytes:118"), "{plain}");
+    let back = xsc_dp::odp::Megaflow::parse(&plain).expect("the plain form reads back");
+    assert!(back.key.present.0 == 0);
+    let empty = back.to_text(xsc_dp::odp::Style::Plain);
+    assert!(empty.starts_with("<empty>, packets:1"), "{empty}");
+    let again = xsc_dp::odp::Megaflow::parse(&empty).expect("<empty> reads back");
+    assert_eq!(again.to_text(xsc_dp::odp::Style::Plain), empty);
+}
+
+/// Found by the fuzzer: `nsh(flags=6/0)` keeps no value OVS would print
+/// (it omits NSH fields whose mask is zero), so the value is dropped on
+/// parse and the key reads back as it printed.
+#[test]
+fn nsh_values_under_a_zero_mask_are_not_kept() {
+    let (k, m) = xsc_dp::odp::parse_flow_key("nsh(flags=6/0,ttl=3)").unwrap();
+    assert_eq!(
+        (k.nsh.flags, m.nsh.flags, k.nsh.ttl, m.nsh.ttl),
+        (0, 0, 3, 0xff)
+    );
+    let mut text = String::new();
+    xsc_dp::odp::format_flow_key(&mut text, &k, Some(&m), true);
+    assert_eq!(
+        xsc_dp::odp::parse_flow_key(&text).unwrap(),
+        (k, m),
+        "{text}"
+    );
+}
+
+/// Found by the fuzzer: OVS prints SYN_RECV as ESTABLISHED and FIN_WAIT_2 as
+/// TIME_WAIT in the plain conntrack form, so that is what a parsed entry holds.
+#[test]
+fn plain_tcp_states_are_coalesced_as_ovs_prints_them() {
+    let line = "tcp,orig=(src=10.16.0.14,dst=10.16.0.100,sport=3457,dport=23),reply=(src=10.16.0.18,dst=10.16.0.14,sport=80,dport=3457),zone=4,protoinfo=(state=SYN_RECV)";
+    let e = xsc_dp::odp::ConnEntry::parse(line).unwrap();
+    let text = e.to_string();
+    assert!(text.ends_with("protoinfo=(state=ESTABLISHED)"), "{text}");
+    assert_eq!(xsc_dp::odp::ConnEntry::parse(&text).unwrap(), e);
+}

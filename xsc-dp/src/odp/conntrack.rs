@@ -510,9 +510,20 @@ fn parse_protoinfo(c: &mut Cursor<'_>, proto: u8) -> PResult<ProtoInfo> {
             vtag_reply,
         });
     }
+    // The plain form prints the coalesced state (coalesce_tcp_state():
+    // FIN_WAIT_2 as TIME_WAIT, SYN_RECV as ESTABLISHED); keep what prints.
     Ok(ProtoInfo::Tcp {
-        state: parse_enum(c, &TCP_STATES, "state")?,
+        state: coalesce_tcp_state(parse_enum(c, &TCP_STATES, "state")?),
     })
+}
+
+/// OVS's `coalesce_tcp_state()` for the plain `state=` form.
+fn coalesce_tcp_state(state: u8) -> u8 {
+    match state {
+        9 => 10,
+        3 => 4,
+        s => s,
+    }
 }
 
 fn fmt_enum(out: &mut String, names: &[&str], v: u8) {
@@ -529,14 +540,8 @@ fn fmt_enum(out: &mut String, names: &[&str], v: u8) {
 fn fmt_protoinfo(out: &mut String, p: &ProtoInfo) {
     match *p {
         ProtoInfo::Tcp { state } => {
-            // coalesce_tcp_state()
-            let s = match state {
-                9 => 10,
-                3 => 4,
-                s => s,
-            };
             out.push_str("state=");
-            fmt_enum(out, &TCP_STATES, s);
+            fmt_enum(out, &TCP_STATES, coalesce_tcp_state(state));
         }
         ProtoInfo::TcpVerbose {
             state_orig,

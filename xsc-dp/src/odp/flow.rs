@@ -269,7 +269,12 @@ impl Megaflow {
             self.ufid = Some(parse_ufid(&mut c)?);
             c.expect(", ", "', ' after the ufid", Context::Top)?;
         }
-        parse_key_list(&mut c, &mut self.key, &mut self.mask, false)?;
+        // The plain form leaves out fully wildcarded attributes, so a key
+        // with nothing matched prints as nothing; a key without attributes
+        // prints as `<empty>` (OVS's odp_flow_format).
+        if !c.eat("<empty>") && !c.rest().starts_with(b", packets:") {
+            parse_key_list(&mut c, &mut self.key, &mut self.mask, false)?;
+        }
         c.expect(", packets:", "', packets:' after the key", Context::Top)?;
         let st = &mut self.stats;
         st.packets = c.dec(u64::MAX, stat("packets"))?;

@@ -775,6 +775,28 @@ pub(crate) fn parse_key_attr(
                     _ => return Ok(None),
                 }))
             })?;
+            // OVS prints no NSH field whose mask is zero
+            // (format_uint8_masked and friends), so a value under a zero
+            // mask could never be read back: keep it zero.
+            for (v, mm) in [
+                (&mut k.flags, m.flags),
+                (&mut k.ttl, m.ttl),
+                (&mut k.mdtype, m.mdtype),
+                (&mut k.np, m.np),
+                (&mut k.si, m.si),
+            ] {
+                if mm == 0 {
+                    *v = 0;
+                }
+            }
+            if m.spi == 0 {
+                k.spi = 0;
+            }
+            for i in 0..4 {
+                if m.context[i] == 0 {
+                    k.context[i] = 0;
+                }
+            }
         }
         KeyAttr::Encap => {
             let mut ik = Box::<FlowKey>::default();
