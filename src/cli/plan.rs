@@ -230,6 +230,56 @@ fn rules_text(o: &Options, rules: &[HwRule], out: &mut Vec<String>) {
     }
 }
 
+/// Prints one input line's outcome (text or JSON) and counts it. `label` is
+/// the JSON key and the text prefix; connections are tallied by reason
+/// alone (`by_reason`), since their `what` names a zone.
+fn report(
+    out: &mut dyn Write,
+    o: &Options,
+    summary: &mut Summary,
+    (key, label): (&str, &str),
+    n: usize,
+    outcome: Result<Vec<HwRule>, Rejected>,
+    by_reason: bool,
+) -> std::io::Result<()> {
+    match outcome {
+        Ok(rules) => {
+            summary.offloaded += 1;
+            summary.rules += rules.len();
+            let mut lines = Vec::new();
+            rules_text(o, &rules, &mut lines);
+            if o.json {
+                let list: Vec<String> = lines.iter().map(|l| json_str(l)).collect();
+                writeln!(
+                    out,
+                    "{{\"{key}\":{n},\"verdict\":\"offload\",\"rules\":[{}]}}",
+                    list.join(",")
+                )
+            } else {
+                writeln!(out, "{label} {n}: offload")?;
+                lines.iter().try_for_each(|l| writeln!(out, "  {l}"))
+            }
+        }
+        Err(e) => {
+            if by_reason {
+                summary.reject_reason(&e);
+            } else {
+                summary.reject(&e);
+            }
+            if o.json {
+                writeln!(
+                    out,
+                    "{{\"{key}\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{}}}",
+                    json_str(&e.what),
+                    json_str(&e.reason)
+                )
+            } else {
+                writeln!(out, "{label} {n}: reject: {e}")
+            }
+        }
+    }
+}
+
 /// Plans everything; returns whether every line was readable.
 fn plan(o: &Options) -> Result<bool, String> {
     let (name, text) = read_input(o.input.as_deref())?;
@@ -246,7 +296,6 @@ fn plan(o: &Options) -> Result<bool, String> {
     let mut summary = Summary::default();
     let started = Instant::now();
     let mut flow = Megaflow::default();
-    let mut lines = Vec::new();
     let io = |e: std::io::Error| e.to_string();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -260,48 +309,25 @@ fn plan(o: &Options) -> Result<bool, String> {
             eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());
             continue;
         }
-        lines.clear();
-        match t.translate(&flow) {
-            Ok(tr) => {
-                summary.offloaded += 1;
-                let mut rules: Vec<HwRule> = tr
-                    .new_resources
-                    .iter()
-                    .flat_map(|r| t.fixed_rules(r))
-                    .collect();
-                rules.push(tr.rule);
-                summary.rules += rules.len();
-                rules_text(o, &rules, &mut lines);
-                if o.json {
-                    let list: Vec<String> = lines.iter().map(|l| json_str(l)).collect();
-                    writeln!(
-                        out,
-                        "{{\"line\":{n},\"verdict\":\"offload\",\"rules\":[{}]}}",
-                        list.join(",")
-                    )
-                    .map_err(io)?;
-                } else {
-                    writeln!(out, "line {n}: offload").map_err(io)?;
-                    for l in &lines {
-                        writeln!(out, "  {l}").map_err(io)?;
-                    }
-                }
-            }
-            Err(e) => {
-                summary.reject(&e);
-                if o.json {
-                    writeln!(
-                        out,
-                        "{{\"line\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{}}}",
-                        json_str(&e.what),
-                        json_str(&e.reason)
-                    )
-                    .map_err(io)?;
-                } else {
-                    writeln!(out, "line {n}: reject: {e}").map_err(io)?;
-                }
-            }
-        }
+        let outcome = t.translate(&flow).map(|tr| {
+            let mut rules: Vec<HwRule> = tr
+                .new_resources
+                .iter()
+                .flat_map(|r| t.fixed_rules(r))
+                .collect();
+            rules.push(tr.rule);
+            rules
+        });
+        report(
+            &mut out,
+            o,
+            &mut summary,
+            ("line", "line"),
+            n,
+            outcome,
+            false,
+        )
+        .map_err(io)?;
     }
     let flows_elapsed = started.elapsed();
     let mut ct_summary = Summary::default();
@@ -322,48 +348,25 @@ fn plan(o: &Options) -> Result<bool, String> {
                     continue;
                 }
             };
-            lines.clear();
-            match t.translate_conn(&entry) {
-                Ok(c) => {
-                    ct_summary.offloaded += 1;
-                    let mut rules: Vec<HwRule> = c
-                        .new_resources
-                        .iter()
-                        .flat_map(|r| t.fixed_rules(r))
-                        .collect();
-                    rules.extend(c.rules);
-                    ct_summary.rules += rules.len();
-                    rules_text(o, &rules, &mut lines);
-                    if o.json {
-                        let list: Vec<String> = lines.iter().map(|l| json_str(l)).collect();
-                        writeln!(
-                            out,
-                            "{{\"conntrack_line\":{n},\"verdict\":\"offload\",\"rules\":[{}]}}",
-                            list.join(",")
-                        )
-                        .map_err(io)?;
-                    } else {
-                        writeln!(out, "conntrack line {n}: offload").map_err(io)?;
-                        for l in &lines {
-                            writeln!(out, "  {l}").map_err(io)?;
-                        }
-                    }
-                }
-                Err(e) => {
-                    ct_summary.reject_reason(&e);
-                    if o.json {
-                        writeln!(
-                            out,
-                            "{{\"conntrack_line\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{}}}",
-                            json_str(&e.what),
-                            json_str(&e.reason)
-                        )
-                        .map_err(io)?;
-                    } else {
-                        writeln!(out, "conntrack line {n}: reject: {e}").map_err(io)?;
-                    }
-                }
-            }
+            let outcome = t.translate_conn(&entry).map(|c| {
+                let mut rules: Vec<HwRule> = c
+                    .new_resources
+                    .iter()
+                    .flat_map(|r| t.fixed_rules(r))
+                    .collect();
+                rules.extend(c.rules);
+                rules
+            });
+            report(
+                &mut out,
+                o,
+                &mut ct_summary,
+                ("conntrack_line", "conntrack line"),
+                n,
+                outcome,
+                true,
+            )
+            .map_err(io)?;
         }
     }
     out.flush().map_err(io)?;

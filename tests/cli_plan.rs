@@ -1,0 +1,86 @@
+//! `xsc-offload plan` as a user runs it: the built binary on real dumps.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_xsc-offload");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/xsc-dp/tests/data/ovs");
+const SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/corpus/seed-offloaded.flows"
+);
+
+fn plan(args: &[&str]) -> (String, String, bool) {
+    let out = Command::new(BIN)
+        .arg("plan")
+        .args(args)
+        .output()
+        .expect("run xsc-offload");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+#[test]
+fn json_says_offload_or_reject_per_line_with_the_summary_on_stderr() {
+    let flows = format!("{DATA}/kube-ovn.flows");
+    let ct = format!("{DATA}/kube-ovn.conntrack");
+    let (out, err, ok) = plan(&["--json", "--conntrack", &ct, &flows]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    // 27 megaflows (the header line is skipped) and 12 connections.
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("{\"line\":")).count(),
+        27
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("{\"conntrack_line\":"))
+            .count(),
+        12
+    );
+    assert!(lines.iter().all(|l| l.ends_with('}')));
+    let rejected_new = lines
+        .iter()
+        .filter(|l| l.contains("\"verdict\":\"reject\",\"what\":\"ct_state +new\""))
+        .count();
+    assert_eq!(rejected_new, 8, "{out}");
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("\"verdict\":\"offload\",\"rules\":[\"flow create 0 transfer")));
+    assert!(err.contains("flows: 27 read, 15 offloadable"), "{err}");
+    assert!(err.contains("connections: 12 read, 8 offloadable"), "{err}");
+}
+
+#[test]
+fn testpmd_form_is_the_reviewed_fixture_for_the_seed_flows() {
+    let (out, err, ok) = plan(&["--testpmd", SEED]);
+    assert!(ok, "{err}");
+    let got: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("  ")).collect();
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/xsc-dp/tests/data/translate/seed-metascale.testpmd"
+    ))
+    .unwrap();
+    let want: Vec<&str> = fixture.lines().filter(|l| l.starts_with("flow ")).collect();
+    assert_eq!(got, want);
+    assert!(
+        out.contains("flows: 6 read, 6 offloadable (16 rules), 0 rejected"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_is_named_and_fails() {
+    let (_, err, ok) = plan(&["--profile", "nope", SEED]);
+    assert!(!ok);
+    assert!(err.contains("unknown profile 'nope'"), "{err}");
+    let bad = std::env::temp_dir().join(format!("xsc-plan-bad-{}.flows", std::process::id()));
+    std::fs::write(&bad, "recirc_id(0),in_port(1),ipv4(dst=10.0.0.256), packets:0, bytes:0, used:never, actions:drop\n").unwrap();
+    let (_, err, ok) = plan(&[bad.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bad);
+    assert!(!ok, "an unreadable line fails the run");
+    assert!(err.contains(":1:"), "line:column named: {err}");
+}
