@@ -1,6 +1,7 @@
 //! Subcommand dispatch for `xsc-offload`.
 use std::process::ExitCode;
 
+mod node;
 mod parse;
 mod pcap;
 mod plan;
@@ -10,6 +11,9 @@ mod process;
 const USAGE: &str = "usage: xsc-offload <command> [options]
 
 commands:
+  node         check this node's set-up for metaScale offload (config,
+               PFs, VFs, eswitch mode) or print the SR-IOV device plugin
+               config
   parse        read OVS dump-flows / dump-conntrack / action text and print
                it in OVS's canonical form
   plan         say which megaflows (and connections) offload, with their
@@ -31,6 +35,7 @@ pub fn run(args: &[String]) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("node") => node::run(rest),
         Some("parse") => parse::run(rest),
         Some("plan") => plan::run(rest),
         Some("ports") => ports::run(rest),

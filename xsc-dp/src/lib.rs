@@ -11,6 +11,7 @@ pub use xsc_sys as ffi;
 pub mod device;
 pub mod dpdk;
 pub mod eswitch;
+pub mod node;
 pub mod odp;
 pub mod profile;
 pub mod rte;
