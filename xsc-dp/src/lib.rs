@@ -10,6 +10,7 @@ pub use xsc_sys as ffi;
 
 pub mod device;
 pub mod dpdk;
+pub mod engine;
 pub mod eswitch;
 pub mod node;
 pub mod odp;

@@ -1,0 +1,1 @@
+//! Compact per-flow storage of offloaded megaflows, and their `type=offloaded` dump lines.
