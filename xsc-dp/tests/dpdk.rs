@@ -224,6 +224,55 @@ fn null_port_lifecycle_and_info() {
     ));
 }
 
+/// What an OVS-DPDK offload provider does: the host owns EAL and the port;
+/// the library only makes rules on it and never closes it.
+#[test]
+fn an_attached_port_is_left_open_for_its_host() {
+    let mut fx = dpdk();
+    // This process initialised EAL through Eal::init: attach says so.
+    assert!(matches!(
+        Eal::attach(),
+        Err(DpdkError::EalNotAttachable { .. })
+    ));
+    let name = fx.name("net_null");
+    let before: Vec<u16> = xsc_dp::dpdk::port_ids();
+    fx.eal.probe(&name).expect("probe net_null");
+    let id = xsc_dp::dpdk::port_ids()
+        .into_iter()
+        .find(|p| !before.contains(p))
+        .expect("the probe made a port");
+    {
+        let mut port = Port::attach(&fx.eal, id).expect("attach");
+        assert!(port.is_attached());
+        assert!(matches!(
+            port.configure(&fx.eal, &PortConfig::default()),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            port.start(),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            Port::by_id(&fx.eal, id),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+        assert_eq!(live_handles().ports, 1);
+    }
+    assert_eq!(live_handles(), baseline());
+    // Safety: plain value argument.
+    assert_ne!(
+        unsafe { ffi::rte_eth_dev_is_valid_port(id) },
+        0,
+        "dropping an attached port must not close it"
+    );
+    assert!(matches!(
+        Port::attach(&fx.eal, u16::MAX - 1),
+        Err(DpdkError::NoSuchPort { .. })
+    ));
+    // Close it the owning way, so later tests see a clean port table.
+    drop(Port::by_name(&fx.eal, &name).expect("own it to close it"));
+}
+
 #[test]
 fn ring_port_lifecycle() {
     let mut fx = dpdk();

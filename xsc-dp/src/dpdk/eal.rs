@@ -12,6 +12,9 @@ use crate::ffi;
 const NEVER: u8 = 0;
 const RUNNING: u8 = 1;
 const USED: u8 = 2;
+/// EAL was initialised by someone else in the process (OVS-DPDK) and
+/// [`Eal::attach`] found it: this crate never initialises nor cleans it up.
+const EXTERNAL: u8 = 3;
 
 /// Whether this process has called `rte_eal_init`. DPDK refuses a second
 /// call even after `rte_eal_cleanup`, so the state only moves forward.
@@ -44,6 +47,9 @@ pub struct Eal {
 }
 
 struct EalInner {
+    /// Whether this crate called `rte_eal_init` (and so calls
+    /// `rte_eal_cleanup` at the end); false for [`Eal::attach`].
+    owned: bool,
     /// The argument strings handed to `rte_eal_init`, kept alive until
     /// cleanup because EAL may keep pointers into them.
     _args: Vec<CString>,
@@ -100,10 +106,58 @@ impl Eal {
         LIVE.eal.fetch_add(1, Ordering::Relaxed);
         Ok(Self {
             inner: Arc::new(EalInner {
+                owned: true,
                 _args: args_c,
                 _argv: argv,
             }),
         })
+    }
+
+    /// The EAL the host process initialised, for a library loaded into a
+    /// program that owns DPDK (an OVS-DPDK offload provider): no
+    /// `rte_eal_init`, and no `rte_eal_cleanup` when the last handle goes.
+    /// Ports taken through it should be [`Port::attach`](super::Port::attach)ed,
+    /// so that they are not closed either.
+    ///
+    /// Fails with [`DpdkError::EalNotAttachable`] when EAL is not running
+    /// (`rte_lcore_count()` is 0 until `rte_eal_init` succeeds), or when
+    /// this crate initialised it through [`Eal::init`] (use that handle: an
+    /// attached one would not keep it alive). After an attach,
+    /// [`Eal::init`] fails with [`DpdkError::EalAlreadyInitialized`].
+    pub fn attach() -> Result<Self, DpdkError> {
+        let state = STATE.load(Ordering::Acquire);
+        if state == RUNNING || state == USED {
+            return Err(DpdkError::EalNotAttachable {
+                why: "this process initialised EAL through Eal::init: use that Eal",
+            });
+        }
+        // Safety: reads a counter in EAL's static configuration; valid
+        // before and after rte_eal_init.
+        if unsafe { ffi::rte_lcore_count() } == 0 {
+            return Err(DpdkError::EalNotAttachable {
+                why: "rte_eal_init has not been called in this process (the host must initialise DPDK first)",
+            });
+        }
+        // NEVER → EXTERNAL; a concurrent attach may have done it already.
+        let _ = STATE.compare_exchange(NEVER, EXTERNAL, Ordering::AcqRel, Ordering::Acquire);
+        if STATE.load(Ordering::Acquire) != EXTERNAL {
+            return Err(DpdkError::EalNotAttachable {
+                why: "this process initialised EAL through Eal::init: use that Eal",
+            });
+        }
+        Ok(Self {
+            inner: Arc::new(EalInner {
+                owned: false,
+                _args: Vec::new(),
+                _argv: Vec::new(),
+            }),
+        })
+    }
+
+    /// Whether this handle came from [`Eal::attach`] (EAL belongs to the
+    /// host process).
+    pub fn is_attached(&self) -> bool {
+        !self.inner.owned
     }
 
     /// Whether `rte_eal_init` has been called in this process.
@@ -129,6 +183,10 @@ impl Eal {
 
 impl Drop for EalInner {
     fn drop(&mut self) {
+        if !self.owned {
+            // EAL belongs to the host process.
+            return;
+        }
         // Safety: every port, mempool and flow holds an Eal clone, so none is
         // left when the last EalInner goes; no DPDK call follows.
         unsafe { ffi::rte_eal_cleanup() };
@@ -140,6 +198,7 @@ impl Drop for EalInner {
 impl fmt::Debug for Eal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Eal")
+            .field("attached", &!self.inner.owned)
             .field("args", &self.inner._args)
             .finish()
     }

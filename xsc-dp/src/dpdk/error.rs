@@ -18,6 +18,12 @@ pub enum DpdkError {
     /// `Eal::init` after EAL was already initialised (or torn down) in this
     /// process: DPDK allows exactly one `rte_eal_init` per process.
     EalAlreadyInitialized,
+    /// `Eal::attach` in a process where nobody has called `rte_eal_init`,
+    /// or where this crate initialised EAL itself (then share that `Eal`).
+    EalNotAttachable {
+        /// Which of the two.
+        why: &'static str,
+    },
     /// `rte_eal_init` failed.
     EalInit {
         /// `rte_errno` after the call.
@@ -273,6 +279,7 @@ impl fmt::Display for DpdkError {
             Self::EalAlreadyInitialized => {
                 f.write_str("EAL was already initialised in this process (DPDK allows one rte_eal_init per process)")
             }
+            Self::EalNotAttachable { why } => write!(f, "cannot attach to EAL: {why}"),
             Self::EalInit { errno } => write!(f, "rte_eal_init failed: {}", errno_name(*errno)),
             Self::InvalidArgument { what } => write!(f, "invalid argument: {what}"),
             Self::NoSuchPort { port } => write!(f, "no DPDK port '{port}'"),

@@ -44,6 +44,9 @@ pub(crate) struct PortShared {
     /// Set for ports this crate probed with `Port::probe`: the device to
     /// remove after close.
     hotplugged: bool,
+    /// Set for [`Port::attach`]: the host process owns the port, which is
+    /// never stopped or closed here.
+    attached: bool,
     /// Rings behind a [`Port::ring_pair`], freed after both ports closed.
     _rings: Option<Arc<RingLink>>,
     _eal: Eal,
@@ -66,6 +69,17 @@ impl Drop for RingLink {
             unsafe { ffi::rte_ring_free(r.as_ptr()) };
         }
     }
+}
+
+/// Who set the port up, and so what its `Drop` undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ownership {
+    /// EAL created it (`--vdev`, PCI probe): stop and close.
+    Owned,
+    /// This crate probed it: stop, close and remove the device.
+    Hotplugged,
+    /// The host process owns it ([`Port::attach`]): leave it alone.
+    Host,
 }
 
 /// What `rte_eth_dev_info_get` says about a port.
@@ -147,7 +161,7 @@ impl Port {
     /// Takes ownership of the port EAL created for `name` (from `--vdev` or
     /// a PCI probe). Wraps `rte_eth_dev_get_port_by_name`.
     pub fn by_name(eal: &Eal, name: &str) -> Result<Self, DpdkError> {
-        Self::own(eal, Self::lookup(name)?, false, None)
+        Self::own(eal, Self::lookup(name)?, Ownership::Owned, None)
     }
 
     fn lookup(name: &str) -> Result<u16, DpdkError> {
@@ -173,7 +187,42 @@ impl Port {
                 port: id.to_string(),
             });
         }
-        Self::own(eal, id, false, None)
+        Self::own(eal, id, Ownership::Owned, None)
+    }
+
+    /// Uses port `id`, which the host process (OVS-DPDK) configured and
+    /// started, for rte_flow only: dropping the `Port` destroys the rules
+    /// made through it but never stops or closes the port, and
+    /// [`configure`](Self::configure), [`start`](Self::start) and
+    /// [`stop`](Self::stop) refuse with [`DpdkError::InvalidArgument`]. Made
+    /// for an [`Eal::attach`]ed EAL; like [`by_id`](Self::by_id), one
+    /// `Port` per id at a time.
+    pub fn attach(eal: &Eal, id: u16) -> Result<Self, DpdkError> {
+        // Safety: plain value argument.
+        if unsafe { ffi::rte_eth_dev_is_valid_port(id) } == 0 {
+            return Err(DpdkError::NoSuchPort {
+                port: id.to_string(),
+            });
+        }
+        Self::own(eal, id, Ownership::Host, None)
+    }
+
+    /// Whether this port came from [`attach`](Self::attach) (the host
+    /// process owns it).
+    pub fn is_attached(&self) -> bool {
+        self.shared.attached
+    }
+
+    fn refuse_if_attached(&self, op: &str) -> Result<(), DpdkError> {
+        if self.shared.attached {
+            return Err(DpdkError::InvalidArgument {
+                what: format!(
+                    "port {} belongs to the host process (Port::attach): {op} is its job",
+                    self.id()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Hot-plugs a virtual device (`net_ring1`, `net_null3`,
@@ -182,7 +231,7 @@ impl Port {
     pub fn probe(eal: &Eal, devargs: &str) -> Result<Self, DpdkError> {
         eal.probe(devargs)?;
         let name = devargs.split(',').next().unwrap_or(devargs);
-        Self::own(eal, Self::lookup(name)?, true, None)
+        Self::own(eal, Self::lookup(name)?, Ownership::Hotplugged, None)
     }
 
     /// Two `net_ring` ports wired back to back through two rte_rings: what
@@ -238,7 +287,7 @@ impl Port {
             if id < 0 {
                 return Err(DpdkError::call("rte_eth_from_rings", None, -1));
             }
-            Self::own(eal, id as u16, true, Some(link.clone()))
+            Self::own(eal, id as u16, Ownership::Hotplugged, Some(link.clone()))
         };
         let a = make("a", b_to_a, a_to_b)?;
         let b = make("b", a_to_b, b_to_a)?;
@@ -248,7 +297,7 @@ impl Port {
     fn own(
         eal: &Eal,
         id: u16,
-        hotplugged: bool,
+        ownership: Ownership,
         rings: Option<Arc<RingLink>>,
     ) -> Result<Self, DpdkError> {
         let mut owned = OWNED.lock();
@@ -263,7 +312,8 @@ impl Port {
             id,
             flow_generation: RwLock::new(0),
             pool: Mutex::new(None),
-            hotplugged,
+            hotplugged: ownership == Ownership::Hotplugged,
+            attached: ownership == Ownership::Host,
             _rings: rings,
             _eal: eal.clone(),
         };
@@ -333,6 +383,7 @@ impl Port {
     /// `rte_eth_tx_queue_setup`). The port must be stopped.
     pub fn configure(&mut self, eal: &Eal, cfg: &PortConfig) -> Result<(), DpdkError> {
         let id = self.id();
+        self.refuse_if_attached("configure")?;
         if self.started {
             return Err(DpdkError::InvalidArgument {
                 what: format!("port {id} must be stopped to configure it"),
@@ -390,6 +441,7 @@ impl Port {
 
     /// Starts the port (`rte_eth_dev_start`).
     pub fn start(&mut self) -> Result<(), DpdkError> {
+        self.refuse_if_attached("start")?;
         // Safety: plain value argument.
         let rc = unsafe { ffi::rte_eth_dev_start(self.id()) };
         if rc != 0 {
@@ -401,6 +453,7 @@ impl Port {
 
     /// Stops the port (`rte_eth_dev_stop`).
     pub fn stop(&mut self) -> Result<(), DpdkError> {
+        self.refuse_if_attached("stop")?;
         // Safety: plain value argument.
         let rc = unsafe { ffi::rte_eth_dev_stop(self.id()) };
         if rc != 0 {
@@ -493,6 +546,11 @@ fn next_pool_serial() -> u64 {
 impl Drop for PortShared {
     fn drop(&mut self) {
         let id = self.id;
+        if self.attached {
+            OWNED.lock().retain(|&p| p != id);
+            LIVE.ports.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
         let device = if self.hotplugged {
             dev_info(id).ok().map(|i| i.device)
         } else {
