@@ -7,6 +7,19 @@
 use crate::dpdk::{Counters, DpdkError, Flow, Port};
 use crate::rte::RteRule;
 
+/// A template table of the queue-based API, as the device identifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableHandle(pub u64);
+
+/// The completion of one queued operation (`struct rte_flow_op_result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The `user_data` the operation was enqueued with.
+    pub user_data: u64,
+    /// What the device answered.
+    pub result: Result<(), DpdkError>,
+}
+
 /// A device that installs rte_flow rules.
 ///
 /// Every method takes `&self`: devices serialise what must be serialised
@@ -36,6 +49,73 @@ pub trait FlowDevice: Send + Sync {
     /// the default creates them one by one.
     fn create_batch(&self, rules: &[&RteRule], out: &mut Vec<Result<Self::Rule, DpdkError>>) {
         out.extend(rules.iter().map(|r| self.create(r)));
+    }
+
+    /// How many flow queues the device has configured for the
+    /// template/async API (`rte_flow_configure`); 0 when it has not, and
+    /// then the `async_*` methods refuse.
+    fn flow_queues(&self) -> u32 {
+        0
+    }
+
+    /// Creates a template table for rules shaped like `rule` (its
+    /// attributes, item types and masks, action types), holding up to
+    /// `capacity` rules: the pattern template, the actions template and
+    /// the table, as one handle.
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+        let _ = (rule, capacity);
+        Err(no_queues("rte_flow_template_table_create"))
+    }
+
+    /// Destroys a table made by [`async_table`](Self::async_table), with
+    /// its templates. The table must be empty.
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+        let _ = table;
+        Err(no_queues("rte_flow_template_table_destroy"))
+    }
+
+    /// Enqueues the creation of `rule` in `table` on `queue`, postponed
+    /// until [`push`](Self::push). The handle is valid once the operation
+    /// completes successfully; after a failed completion drop it.
+    fn async_create(
+        &self,
+        queue: u32,
+        table: TableHandle,
+        rule: &RteRule,
+        user_data: u64,
+    ) -> Result<Self::Rule, DpdkError> {
+        let _ = (queue, table, rule, user_data);
+        Err(no_queues("rte_flow_async_create"))
+    }
+
+    /// Enqueues the removal of `rule` on `queue`, postponed until
+    /// [`push`](Self::push).
+    fn async_destroy(&self, queue: u32, rule: Self::Rule, user_data: u64) -> Result<(), DpdkError> {
+        let _ = (queue, rule, user_data);
+        Err(no_queues("rte_flow_async_destroy"))
+    }
+
+    /// Executes `queue`'s postponed operations (`rte_flow_push`).
+    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+        let _ = queue;
+        Err(no_queues("rte_flow_push"))
+    }
+
+    /// Appends the completions of `queue`'s pushed operations to `out`
+    /// (`rte_flow_pull`); returns how many.
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+        let _ = (queue, out);
+        Err(no_queues("rte_flow_pull"))
+    }
+}
+
+/// What a device without configured flow queues answers to the queue-based
+/// calls: `ENOTSUP`, as DPDK does for a port without the template API.
+fn no_queues(op: &'static str) -> DpdkError {
+    DpdkError::Call {
+        op,
+        port: None,
+        errno: libc::ENOTSUP,
     }
 }
 

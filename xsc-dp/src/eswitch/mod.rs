@@ -49,14 +49,14 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
-use crate::device::FlowDevice;
+use crate::device::{Completion, FlowDevice, TableHandle};
 use crate::dpdk::{Counters, DpdkError, FlowErrorCause};
 use crate::profile::DeviceProfile;
 use crate::rte::RteRule;
 
 pub use exec::Registers;
 pub use parse::MAX_LAYERS;
-pub use queue::{ActionsTemplateId, FlowId, OpCompletion, PatternTemplateId, TableId};
+pub use queue::{ActionsTemplateId, FlowId, PatternTemplateId, TableId};
 pub use rules::MAX_TAGS;
 
 use exec::{Meta, Pkt};
@@ -803,5 +803,64 @@ impl FlowDevice for Eswitch {
             packets: s.packets,
             bytes: s.bytes,
         })
+    }
+
+    fn flow_queues(&self) -> u32 {
+        self.queue_count()
+    }
+
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+        self.table_for(rule, capacity)
+            .map(|t| TableHandle(u64::from(t.0)))
+    }
+
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+        let id = u32::try_from(table.0).map_err(|_| {
+            self.async_err(
+                "rte_flow_template_table_destroy",
+                libc::ENOENT,
+                FlowErrorCause::Unspecified,
+                "unknown table",
+            )
+        })?;
+        self.destroy_table_for(TableId(id))
+    }
+
+    fn async_create(
+        &self,
+        queue: u32,
+        table: TableHandle,
+        rule: &RteRule,
+        user_data: u64,
+    ) -> Result<EswitchRule, DpdkError> {
+        let table = TableId(u32::try_from(table.0).unwrap_or(u32::MAX));
+        let id = Eswitch::async_create(self, queue, table, rule, 0, 0, true, user_data)?;
+        Ok(EswitchRule {
+            id: id.0,
+            owner: Arc::downgrade(&self.shared),
+        })
+    }
+
+    fn async_destroy(
+        &self,
+        queue: u32,
+        mut rule: EswitchRule,
+        user_data: u64,
+    ) -> Result<(), DpdkError> {
+        // The queue now owns the removal: the handle must not remove the
+        // rule again when dropped.
+        // If the queue refuses, the handle gets its id back and removes the
+        // rule as it drops: no rule outlives its last handle.
+        let id = std::mem::replace(&mut rule.id, 0);
+        Eswitch::async_destroy(self, queue, FlowId(id), true, user_data)
+            .inspect_err(|_| rule.id = id)
+    }
+
+    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+        Eswitch::push(self, queue)
+    }
+
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+        Eswitch::pull(self, queue, out, usize::MAX)
     }
 }

@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 
 use super::rules::{self, Compiled};
 use super::{Eswitch, RuleStats};
+use crate::device::Completion;
 use crate::dpdk::{DpdkError, FlowErrorCause};
 use crate::ffi;
 use crate::rte::RteRule;
@@ -35,20 +36,11 @@ pub struct ActionsTemplateId(u32);
 
 /// A template table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TableId(u32);
+pub struct TableId(pub(crate) u32);
 
 /// A rule created through a queue (its id, as [`super::Hop::rule`] says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowId(pub u64);
-
-/// The completion of one operation (`struct rte_flow_op_result`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpCompletion {
-    /// The `user_data` the operation was enqueued with.
-    pub user_data: u64,
-    /// What the device answered.
-    pub result: Result<(), DpdkError>,
-}
 
 #[derive(Debug)]
 enum Op {
@@ -67,7 +59,7 @@ enum Op {
 #[derive(Debug, Default)]
 struct Queue {
     postponed: VecDeque<Op>,
-    done: VecDeque<OpCompletion>,
+    done: VecDeque<Completion>,
 }
 
 #[derive(Debug)]
@@ -106,7 +98,7 @@ impl Queues {
 }
 
 impl Eswitch {
-    fn async_err(
+    pub(crate) fn async_err(
         &self,
         op: &'static str,
         errno: i32,
@@ -267,6 +259,131 @@ impl Eswitch {
             );
             Ok(TableId(id))
         })
+    }
+
+    /// `rte_flow_template_table_destroy`: `EBUSY` while the table holds
+    /// rules.
+    pub fn template_table_destroy(&self, table: TableId) -> Result<(), DpdkError> {
+        let op = "rte_flow_template_table_destroy";
+        self.with_queues(op, |q| match q.tables.get(&table.0) {
+            None => Err(self.async_err(
+                op,
+                libc::ENOENT,
+                FlowErrorCause::Unspecified,
+                "unknown table",
+            )),
+            Some(t) if !t.entries.is_empty() => Err(self.async_err(
+                op,
+                libc::EBUSY,
+                FlowErrorCause::State,
+                format!("the table still holds {} rules", t.entries.len()),
+            )),
+            Some(_) => {
+                q.tables.remove(&table.0);
+                Ok(())
+            }
+        })
+    }
+
+    /// `rte_flow_pattern_template_destroy`: `EBUSY` while a table uses it.
+    pub fn pattern_template_destroy(&self, t: PatternTemplateId) -> Result<(), DpdkError> {
+        let op = "rte_flow_pattern_template_destroy";
+        self.with_queues(op, |q| {
+            if q.tables.values().any(|tb| tb.patterns.contains(&t.0)) {
+                return Err(self.async_err(
+                    op,
+                    libc::EBUSY,
+                    FlowErrorCause::State,
+                    "a table uses the template",
+                ));
+            }
+            q.patterns.remove(&t.0).map(|_| ()).ok_or_else(|| {
+                self.async_err(
+                    op,
+                    libc::ENOENT,
+                    FlowErrorCause::Unspecified,
+                    "unknown template",
+                )
+            })
+        })
+    }
+
+    /// `rte_flow_actions_template_destroy`: `EBUSY` while a table uses it.
+    pub fn actions_template_destroy(&self, t: ActionsTemplateId) -> Result<(), DpdkError> {
+        let op = "rte_flow_actions_template_destroy";
+        self.with_queues(op, |q| {
+            if q.tables.values().any(|tb| tb.actions.contains(&t.0)) {
+                return Err(self.async_err(
+                    op,
+                    libc::EBUSY,
+                    FlowErrorCause::State,
+                    "a table uses the template",
+                ));
+            }
+            q.actions.remove(&t.0).map(|_| ()).ok_or_else(|| {
+                self.async_err(
+                    op,
+                    libc::ENOENT,
+                    FlowErrorCause::Unspecified,
+                    "unknown template",
+                )
+            })
+        })
+    }
+
+    /// A table of `capacity` rules shaped like `rule`, with its own two
+    /// templates; nothing is left behind when a step fails.
+    pub(crate) fn table_for(&self, rule: &RteRule, capacity: u32) -> Result<TableId, DpdkError> {
+        let attr = rule.attr();
+        let pattern = self.pattern_template(rule)?;
+        let actions = match self.actions_template(rule) {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = self.pattern_template_destroy(pattern);
+                return Err(e);
+            }
+        };
+        self.template_table(attr.group, attr.priority, capacity, &[pattern], &[actions])
+            .inspect_err(|_| {
+                let _ = self.actions_template_destroy(actions);
+                let _ = self.pattern_template_destroy(pattern);
+            })
+    }
+
+    /// Destroys a table made by [`table_for`](Self::table_for) and its
+    /// templates.
+    pub(crate) fn destroy_table_for(&self, table: TableId) -> Result<(), DpdkError> {
+        let templates = self.with_queues("rte_flow_template_table_destroy", |q| {
+            Ok(q.tables
+                .get(&table.0)
+                .map(|t| (t.patterns.clone(), t.actions.clone())))
+        })?;
+        self.template_table_destroy(table)?;
+        let (patterns, actions) = templates.unwrap_or_default();
+        for p in patterns {
+            self.pattern_template_destroy(PatternTemplateId(p))?;
+        }
+        for a in actions {
+            self.actions_template_destroy(ActionsTemplateId(a))?;
+        }
+        Ok(())
+    }
+
+    /// Templates and tables that exist: `(pattern templates, actions
+    /// templates, tables)`; zeros when the queues are not configured.
+    pub fn template_counts(&self) -> (usize, usize, usize) {
+        self.shared.queues.lock().as_ref().map_or((0, 0, 0), |q| {
+            (q.patterns.len(), q.actions.len(), q.tables.len())
+        })
+    }
+
+    /// How many flow queues are configured (0: none).
+    pub fn queue_count(&self) -> u32 {
+        self.shared
+            .queues
+            .lock()
+            .as_ref()
+            .map_or(0, |q| q.queues.len() as u32)
     }
 
     /// `rte_flow_async_create`: enqueues a rule for `table` built from
@@ -449,7 +566,7 @@ impl Eswitch {
                         (user_data, result)
                     }
                 };
-                done.push(OpCompletion { user_data, result });
+                done.push(Completion { user_data, result });
             }
         }
         if let Some(qu) = q.queues.get_mut(queue as usize) {
@@ -479,7 +596,7 @@ impl Eswitch {
     pub fn pull(
         &self,
         queue: u32,
-        out: &mut Vec<OpCompletion>,
+        out: &mut Vec<Completion>,
         max: usize,
     ) -> Result<usize, DpdkError> {
         let op = "rte_flow_pull";
