@@ -1,1 +1,5 @@
-//! xsc-offload: the C ABI an OVS-DPDK offload provider links, and the CLI.
+//! xsc-offload: the C ABI an OVS-DPDK offload provider links
+//! (`include/xsc_offload.h`, implemented in [`ffi`]), and the CLI.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod ffi;
