@@ -126,7 +126,7 @@ unsafe fn handle<'a>(ptr: *const xsc_offloader) -> Result<&'a xsc_offloader, Err
 }
 
 fn ufid_text(u: &Ufid) -> String {
-    let mut s = String::from("flow ufid:");
+    let mut s = String::from("flow ");
     xsc_dp::odp::format_ufid(&mut s, u);
     s
 }
