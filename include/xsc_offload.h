@@ -14,7 +14,9 @@
  *
  * Linking: `-lxsc_offload` (the shared library; it pulls in DPDK's shared
  * libraries itself), or the static archive `libxsc_offload.a` followed by
- * `$(pkg-config --libs libdpdk) -lpthread -ldl -lm`.
+ * `$(pkg-config --libs libdpdk) -lrte_net_ring -lpthread -ldl -lm` (the ring
+ * PMD only where DPDK ships it, as Debian's does; PMDs are not on
+ * pkg-config's line). tests/c_abi.rs builds both ways.
  *
  * Conventions, for every function below:
  *

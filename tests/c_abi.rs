@@ -190,23 +190,52 @@ fn c_compiler() -> String {
     std::env::var("CC").unwrap_or_else(|_| "cc".to_owned())
 }
 
-/// Compiles `source` against the header and the shared library, with
-/// DPDK's flags (and `-DWITH_DPDK`) when pkg-config finds DPDK.
-fn compile(source: &Path, exe: &Path, with_dpdk: bool) {
+/// Which of the library's two C forms a program links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// `-lxsc_offload`: the shared library, which brings DPDK's itself.
+    Shared,
+    /// `libxsc_offload.a` with the line the header gives: DPDK's
+    /// `pkg-config --libs`, the ring PMD when DPDK has it (xsc-sys links it
+    /// by name, as PMDs are not on that line), `-lpthread -ldl -lm`.
+    Static,
+}
+
+/// Compiles `source` against the header and the library, with DPDK's
+/// flags (and `-DWITH_DPDK`) when `with_dpdk`.
+fn compile(source: &Path, exe: &Path, with_dpdk: bool, link: Link) {
     let lib = library_dir();
+    let dpdk_libs = || pkg_config(&["--libs", "libdpdk"]).expect("pkg-config libdpdk");
     let mut cmd = Command::new(c_compiler());
     cmd.args(["-Wall", "-Wextra", "-Werror", "-g", "-O1"])
         .arg(format!("-I{ROOT}/include"))
         .arg(source)
         .arg("-o")
-        .arg(exe)
-        .arg(format!("-L{}", lib.display()))
-        .arg("-lxsc_offload")
-        .arg(format!("-Wl,-rpath,{}", lib.display()));
+        .arg(exe);
     if with_dpdk {
         let cflags = pkg_config(&["--cflags", "libdpdk"]).expect("pkg-config libdpdk");
-        let libs = pkg_config(&["--libs", "libdpdk"]).expect("pkg-config libdpdk");
-        cmd.arg("-DWITH_DPDK").args(cflags).args(libs);
+        cmd.arg("-DWITH_DPDK").args(cflags);
+    }
+    match link {
+        Link::Shared => {
+            cmd.arg(format!("-L{}", lib.display()))
+                .arg("-lxsc_offload")
+                .arg(format!("-Wl,-rpath,{}", lib.display()));
+            if with_dpdk {
+                cmd.args(dpdk_libs());
+            }
+        }
+        Link::Static => {
+            cmd.arg(lib.join("libxsc_offload.a")).args(dpdk_libs());
+            let libdir = pkg_config(&["--variable=libdir", "libdpdk"]).unwrap_or_default();
+            if libdir
+                .first()
+                .is_some_and(|d| Path::new(d).join("librte_net_ring.so").exists())
+            {
+                cmd.arg("-lrte_net_ring");
+            }
+            cmd.args(["-lpthread", "-ldl", "-lm"]);
+        }
     }
     let out = cmd
         .output()
@@ -220,12 +249,13 @@ fn compile(source: &Path, exe: &Path, with_dpdk: bool) {
 }
 
 /// Builds `examples/ovs_provider.c` into `dir`.
-fn build_provider(dir: &Path) -> PathBuf {
+fn build_provider(dir: &Path, link: Link) -> PathBuf {
     let exe = dir.join("ovs_provider");
     compile(
         &Path::new(ROOT).join("examples/ovs_provider.c"),
         &exe,
         pkg_config(&["--exists", "libdpdk"]).is_some(),
+        link,
     );
     exe
 }
@@ -324,9 +354,16 @@ fn valgrind_here() -> bool {
 
 /// One provider run: writes the fixture, runs the program (and under
 /// memcheck when `valgrind`), checks the exit code and the summary line.
-fn provider_case(name: &str, flows: &[Megaflow], extra: &[String], summary: &str, valgrind: bool) {
+fn provider_case(
+    name: &str,
+    link: Link,
+    flows: &[Megaflow],
+    extra: &[String],
+    summary: &str,
+    valgrind: bool,
+) {
     let dir = TempDir::new(name);
-    let exe = build_provider(&dir.0);
+    let exe = build_provider(&dir.0, link);
     let bin = dir.0.join("flows.bin");
     std::fs::write(&bin, flows_bin(flows)).expect("write fixture");
     let mut args = extra.to_vec();
@@ -375,10 +412,32 @@ fn the_c_provider_offloads_the_seed_flows_and_leaks_nothing() {
     ];
     provider_case(
         "seed",
+        Link::Shared,
         &flows,
         &args,
         "ovs_provider: device=eswitch flows=6 offloaded=6 rejected=0 failed=0 conns=0/0/0/0 dump_lines=6 live_rules_after_delete=0 live_rules_after_flush=0: ok",
         true,
+    );
+}
+
+/// The static archive links with the line the header gives, and works the
+/// same.
+#[test]
+fn the_c_provider_links_the_static_archive_too() {
+    if pkg_config(&["--exists", "libdpdk"]).is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have libdpdk-dev");
+        loud("SKIPPED: linking libxsc_offload.a: pkg-config finds no libdpdk");
+        return;
+    }
+    let flows = flows(SEED_FLOWS);
+    let args = vec!["--ports".into(), "0,8,15".into()];
+    provider_case(
+        "static",
+        Link::Static,
+        &flows,
+        &args,
+        "ovs_provider: device=eswitch flows=6 offloaded=6 rejected=0 failed=0 ",
+        false,
     );
 }
 
@@ -418,7 +477,7 @@ fn the_c_provider_offloads_kube_ovn_flows_and_connections() {
         "--expect".into(),
         expect,
     ];
-    provider_case("kube-ovn", &flows, &args, &summary, true);
+    provider_case("kube-ovn", Link::Shared, &flows, &args, &summary, true);
 }
 
 /// As OVS-DPDK loads the library: EAL and the port are the host's. net_null
@@ -434,6 +493,7 @@ fn the_c_provider_attaches_to_the_hosts_dpdk_port() {
     let flows = flows(SEED_FLOWS);
     provider_case(
         "dpdk",
+        Link::Shared,
         &flows,
         &["--dpdk".into(), "--expect".into(), "offloaded=0,rejected=0,failed=6".into()],
         "ovs_provider: device=dpdk flows=6 offloaded=0 rejected=0 failed=6 conns=0/0/0/0 dump_lines=0 ",
@@ -613,7 +673,7 @@ fn the_header_declares_every_exported_function_and_layouts_agree() {
     });
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).expect("write layout.c");
-    compile(&source, &exe, false);
+    compile(&source, &exe, false, Link::Shared);
     let out = Command::new(&exe).output().expect("run layout");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), rust);
