@@ -100,6 +100,18 @@ fn a_net_null_port_refuses_every_rule_cleanly() {
 }
 
 #[test]
+fn async_on_a_port_without_the_template_api_says_so() {
+    let flows = format!("{DATA}/kube-ovn.flows");
+    let (out, err, ok) = replay(&["--device", "dpdk", "--async", &flows]);
+    assert!(!ok);
+    assert_eq!(out, "");
+    assert!(
+        err.contains("--async: port 0 has no template/async API: rte_flow_info_get on port 0 failed: ENOSYS"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_input_names_the_line_and_fails() {
     let dir = std::env::temp_dir().join(format!("xsc-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use xsc_dp::device::FlowDevice;
-use xsc_dp::dpdk::{live_handles, Eal, Port, NO_HUGE_ARGS};
+use xsc_dp::dpdk::{
+    live_handles, Eal, FlowQueuesConfig, Port, PortConfig, QueuedPort, NO_HUGE_ARGS,
+};
 use xsc_dp::engine::{EngineConfig, FlowState, Mode, Offloader, Op, OpDone, SubmitError};
 use xsc_dp::eswitch::{Eswitch, Fate};
 use xsc_dp::odp::{is_dump_header, Action as OdpAction, ConnEntry, Megaflow, OdpPort, Ufid};
@@ -46,8 +48,9 @@ the device is checked to hold nothing of ours.
                     xsc-dp/tests/data/ovs/kube-ovn.packets
   --workers N       engine worker threads (default 1)
   --batch N         operations per batch (default 64)
-  --async           use the template/async API (eswitch: the profile's
-                    own answer decides whether it has one)
+  --async           use the template/async API: one flow queue per worker
+                    (dpdk: rte_flow_configure on the port, which must support
+                    it; eswitch: only profiles that have it, e.g. generic)
 ";
 
 struct Options {
@@ -259,8 +262,22 @@ fn replay(o: &Options) -> Result<bool, String> {
                     .collect();
             }
             let eal = Eal::init(&eal_args).map_err(|e| e.to_string())?;
-            let port = Port::by_id(&eal, o.port).map_err(|e| e.to_string())?;
-            let ok = run_engine(o, &input, Arc::new(port), None)?;
+            let mut port = Port::by_id(&eal, o.port).map_err(|e| e.to_string())?;
+            let ok = if o.asynchronous {
+                // rte_flow_configure wants a configured, stopped port.
+                port.configure(&eal, &PortConfig::default())
+                    .map_err(|e| e.to_string())?;
+                let queues = FlowQueuesConfig {
+                    queues: o.workers as u16,
+                    ..FlowQueuesConfig::default()
+                };
+                let port = QueuedPort::new(port, queues).map_err(|e| {
+                    format!("--async: port {} has no template/async API: {e}", o.port)
+                })?;
+                run_engine(o, &input, Arc::new(port), None)?
+            } else {
+                run_engine(o, &input, Arc::new(port), None)?
+            };
             // The engine and its port are gone: nothing of ours may be left.
             let h = live_handles();
             if h.flows != 0 || h.templates != 0 || h.tables != 0 || h.ports != 0 {

@@ -741,8 +741,9 @@ impl<D: FlowDevice> Worker<D> {
                 *out = out.saturating_sub(1);
                 if let Err(e) = c.result {
                     if let Some(slot) = self.results.get_mut(c.user_data as usize) {
-                        // The handle of a failed creation is dropped here.
-                        *slot = Err(e);
+                        if let Ok(rule) = std::mem::replace(slot, Err(e)) {
+                            device.forget_failed(rule);
+                        }
                     }
                 }
             }
