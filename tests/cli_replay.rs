@@ -106,7 +106,9 @@ fn async_on_a_port_without_the_template_api_says_so() {
     assert!(!ok);
     assert_eq!(out, "");
     assert!(
-        err.contains("--async: port 0 has no template/async API: rte_flow_info_get on port 0 failed: ENOSYS"),
+        err.contains(
+            "--async: port 0 has no template/async API: rte_flow_info_get on port 0 failed: ENOSYS"
+        ),
         "{err}"
     );
 }

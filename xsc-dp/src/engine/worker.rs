@@ -942,16 +942,20 @@ impl<D: FlowDevice> Worker<D> {
     }
 
     fn memory(&self) -> usize {
-        let slot = std::mem::size_of::<(u128, Slot<D::Rule>)>() + 1;
-        let conn = std::mem::size_of::<(u128, ConnSlot<D::Rule>)>() + 1;
         let heap: usize = self
             .flows
             .values()
             .map(|s| s.stored.heap_bytes() + std::mem::size_of_val(&*s.resources))
             .sum();
-        self.flows.capacity() * slot
-            + self.conns.capacity() * conn
+        let conn_heap: usize = self
+            .conns
+            .values()
+            .map(|s| std::mem::size_of_val(&*s.resources))
+            .sum();
+        self.flows.allocation_size()
+            + self.conns.allocation_size()
             + heap
+            + conn_heap
             + self.interner.memory_bytes()
     }
 }
