@@ -7,6 +7,7 @@ mod pcap;
 mod plan;
 mod ports;
 mod process;
+mod replay;
 
 const USAGE: &str = "usage: xsc-offload <command> [options]
 
@@ -21,6 +22,9 @@ commands:
   process      offload a dump into the software eswitch and run a pcap's
                packets through it: where each one goes, and what left
                each port
+  replay       offload a whole dump through the engine (software eswitch
+               or a DPDK port) and print the type=offloaded dump with the
+               hardware counters, then a summary
   ports        start DPDK and report each port's rte_flow capabilities
   help         this text
 
@@ -40,6 +44,7 @@ pub fn run(args: &[String]) -> ExitCode {
         Some("plan") => plan::run(rest),
         Some("ports") => ports::run(rest),
         Some("process") => process::run(rest),
+        Some("replay") => replay::run(rest),
         Some(other) => {
             eprintln!("xsc-offload: unknown command '{other}'\n\n{USAGE}");
             ExitCode::from(2)

@@ -51,6 +51,12 @@ pub trait FlowDevice: Send + Sync {
         out.extend(rules.iter().map(|r| self.create(r)));
     }
 
+    /// Releases the handle of a queued creation whose completion reported
+    /// failure (the driver already freed the rule; nothing is destroyed).
+    fn forget_failed(&self, rule: Self::Rule) {
+        drop(rule);
+    }
+
     /// How many flow queues the device has configured for the
     /// template/async API (`rte_flow_configure`); 0 when it has not, and
     /// then the `async_*` methods refuse.

@@ -148,40 +148,9 @@ impl Flow {
         if *generation != self.generation || self.destroyed {
             return Err(self.flushed_error("rte_flow_query"));
         }
-        let action = [
-            ffi::rte_flow_action {
-                type_: ffi::RTE_FLOW_ACTION_TYPE_COUNT,
-                conf: std::ptr::null(),
-            },
-            ffi::rte_flow_action {
-                type_: ffi::RTE_FLOW_ACTION_TYPE_END,
-                conf: std::ptr::null(),
-            },
-        ];
-        let mut data = ffi::rte_flow_query_count::default();
-        data.set_reset(u32::from(reset));
-        let mut err = ffi::rte_flow_error::default();
         // Safety: the flow is alive (not destroyed, no flush since creation,
-        // which the held read lock keeps true); action and data are valid
-        // for the call.
-        let rc = unsafe {
-            ffi::rte_flow_query(
-                self.port.id,
-                self.raw.as_ptr(),
-                action.as_ptr(),
-                (&mut data as *mut ffi::rte_flow_query_count).cast(),
-                &mut err,
-            )
-        };
-        if rc != 0 {
-            return Err(
-                FlowError::decode("rte_flow_query", self.port.id, rc, &err, &[], &action).into(),
-            );
-        }
-        Ok(Counters {
-            packets: if data.hits_set() != 0 { data.hits } else { 0 },
-            bytes: if data.bytes_set() != 0 { data.bytes } else { 0 },
-        })
+        // which the held read lock keeps true).
+        unsafe { query_count_raw(self.port.id, self.raw, reset) }
     }
 
     /// Removes the rule (`rte_flow_destroy`) and reports the driver's answer.
@@ -237,4 +206,47 @@ impl fmt::Debug for Flow {
             .field("handle", &self.raw)
             .finish()
     }
+}
+
+/// `rte_flow_query` of a rule's `COUNT` action.
+///
+/// # Safety
+///
+/// `raw` must be a live rule of port `port` for the whole call.
+pub(crate) unsafe fn query_count_raw(
+    port: u16,
+    raw: NonNull<ffi::rte_flow>,
+    reset: bool,
+) -> Result<Counters, DpdkError> {
+    let action = [
+        ffi::rte_flow_action {
+            type_: ffi::RTE_FLOW_ACTION_TYPE_COUNT,
+            conf: std::ptr::null(),
+        },
+        ffi::rte_flow_action {
+            type_: ffi::RTE_FLOW_ACTION_TYPE_END,
+            conf: std::ptr::null(),
+        },
+    ];
+    let mut data = ffi::rte_flow_query_count::default();
+    data.set_reset(u32::from(reset));
+    let mut err = ffi::rte_flow_error::default();
+    // Safety: the caller keeps the rule alive; action and data are valid
+    // for the call.
+    let rc = unsafe {
+        ffi::rte_flow_query(
+            port,
+            raw.as_ptr(),
+            action.as_ptr(),
+            (&mut data as *mut ffi::rte_flow_query_count).cast(),
+            &mut err,
+        )
+    };
+    if rc != 0 {
+        return Err(FlowError::decode("rte_flow_query", port, rc, &err, &[], &action).into());
+    }
+    Ok(Counters {
+        packets: if data.hits_set() != 0 { data.hits } else { 0 },
+        bytes: if data.bytes_set() != 0 { data.bytes } else { 0 },
+    })
 }

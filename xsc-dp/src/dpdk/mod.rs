@@ -20,6 +20,7 @@ mod error;
 mod flow;
 mod mbuf;
 mod port;
+mod queued;
 mod template;
 
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -30,6 +31,7 @@ pub use error::{errno_name, DpdkError, FlowError, FlowErrorCause};
 pub use flow::{Counters, Flow};
 pub use mbuf::{Mbuf, Mempool};
 pub use port::{port_ids, Port, PortConfig, PortInfo, SwitchInfo};
+pub use queued::{PortRule, QueuedPort};
 pub use template::{
     ActionsTemplate, AsyncFlow, FlowPortInfo, FlowQueue, FlowQueues, FlowQueuesConfig, OpResult,
     PatternTemplate, TemplateTable,

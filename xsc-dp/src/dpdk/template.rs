@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::error::{DpdkError, FlowError};
-use super::flow::check_sealed;
+use super::flow::{check_sealed, query_count_raw, Counters};
 use super::port::{Port, PortShared};
 use super::LIVE;
 use crate::ffi;
@@ -444,8 +444,22 @@ pub struct AsyncFlow {
 
 // Safety: the handle may be destroyed from any queue's thread.
 unsafe impl Send for AsyncFlow {}
+// Safety: shared access only passes the pointer to rte_flow_query, which
+// ethdev serialises for drivers whose flow ops are not thread-safe (as for
+// `Flow`).
+unsafe impl Sync for AsyncFlow {}
 
 impl AsyncFlow {
+    /// Reads the rule's `COUNT` action (`rte_flow_query`), resetting it
+    /// when `reset` is set. Only for a rule whose creation completed.
+    pub fn query_count(&self, reset: bool) -> Result<Counters, DpdkError> {
+        let raw = self.raw.ok_or(DpdkError::InvalidArgument {
+            what: "the rule was destroyed".into(),
+        })?;
+        // Safety: the handle holds a live rule of its table's port.
+        unsafe { query_count_raw(self.table.port.id, raw, reset) }
+    }
+
     /// Releases the handle of a creation whose completion reported failure:
     /// DPDK already freed it, so nothing is destroyed.
     pub fn forget_failed(mut self) {

@@ -512,13 +512,8 @@ impl<D: FlowDevice + 'static> Offloader<D> {
         self.shared.asynchronous
     }
 
-    fn worker_of(&self, key: u128) -> usize {
-        let h = ((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        ((h >> 32) as usize) % self.senders.len()
-    }
-
     fn submit(&self, key: u128, msg: Msg) -> Result<(), SubmitError> {
-        let worker = self.worker_of(key);
+        let worker = worker::route(key, self.senders.len());
         self.senders[worker].try_send(msg).map_err(|e| match e {
             TrySendError::Full(_) => SubmitError::Full {
                 worker,

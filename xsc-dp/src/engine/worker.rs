@@ -741,8 +741,9 @@ impl<D: FlowDevice> Worker<D> {
                 *out = out.saturating_sub(1);
                 if let Err(e) = c.result {
                     if let Some(slot) = self.results.get_mut(c.user_data as usize) {
-                        // The handle of a failed creation is dropped here.
-                        *slot = Err(e);
+                        if let Ok(rule) = std::mem::replace(slot, Err(e)) {
+                            device.forget_failed(rule);
+                        }
                     }
                 }
             }
@@ -941,16 +942,20 @@ impl<D: FlowDevice> Worker<D> {
     }
 
     fn memory(&self) -> usize {
-        let slot = std::mem::size_of::<(u128, Slot<D::Rule>)>() + 1;
-        let conn = std::mem::size_of::<(u128, ConnSlot<D::Rule>)>() + 1;
         let heap: usize = self
             .flows
             .values()
             .map(|s| s.stored.heap_bytes() + std::mem::size_of_val(&*s.resources))
             .sum();
-        self.flows.capacity() * slot
-            + self.conns.capacity() * conn
+        let conn_heap: usize = self
+            .conns
+            .values()
+            .map(|s| std::mem::size_of_val(&*s.resources))
+            .sum();
+        self.flows.allocation_size()
+            + self.conns.allocation_size()
             + heap
+            + conn_heap
             + self.interner.memory_bytes()
     }
 }

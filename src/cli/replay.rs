@@ -1,0 +1,503 @@
+//! `xsc-offload replay`: offload a whole dump through the engine, onto the
+//! software eswitch or a real DPDK port, optionally run packets through the
+//! eswitch, and print the `type=offloaded` dump with the hardware counters,
+//! then a summary.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use xsc_dp::device::FlowDevice;
+use xsc_dp::dpdk::{
+    live_handles, Eal, FlowQueuesConfig, Port, PortConfig, QueuedPort, NO_HUGE_ARGS,
+};
+use xsc_dp::engine::{EngineConfig, FlowState, Mode, Offloader, Op, OpDone, SubmitError};
+use xsc_dp::eswitch::{Eswitch, Fate};
+use xsc_dp::odp::{is_dump_header, Action as OdpAction, ConnEntry, Megaflow, OdpPort, Ufid};
+use xsc_dp::profile::DeviceProfile;
+use xsc_dp::translate::{PortMap, PortTarget};
+
+use super::plan::{port_map, read_input};
+
+const HELP: &str = "usage: xsc-offload replay [--device eswitch|dpdk] [--eal \"ARGS\"] [--port N]
+                          [--port-map MAP] [--profile metascale|generic]
+                          [--conntrack FILE] [--packets FILE] [--workers N]
+                          [--batch N] [--async] [FILE|-]
+
+Offloads every megaflow of an `ovs-appctl dpctl/dump-flows` dump (and the
+connections of a `dpctl/dump-conntrack` dump) through the offload engine, as
+OVS would one by one, then prints the offloaded flows exactly as
+`ovs-appctl dpctl/dump-flows -m type=offloaded` does, with the hardware
+counters. A summary goes to standard error: offloaded, rejected by reason,
+failed by error, wall time and flows/s. Everything is removed at the end and
+the device is checked to hold nothing of ours.
+
+  --device eswitch  the software model of the metaScale NIC (default)
+  --device dpdk     a real DPDK port: --port N (default 0) of the EAL that
+                    --eal starts (default: no hugepages, one net_null port,
+                    which refuses every rule: each flow fails with its error)
+  --port-map MAP    OVS datapath port -> DPDK port: a file or inline
+                    `N=PORT,NAME=PORT,...` (default: OVS port N is DPDK port N)
+  --profile NAME    metascale (default) or generic
+  --conntrack FILE  connections to offload (the ESTABLISHED ones)
+  --packets FILE    eswitch only: packets to run through the NIC after
+                    offloading, one per line `PORT HEX [# comment]` (PORT an
+                    OVS port number or a name of the port map), as in
+                    xsc-dp/tests/data/ovs/kube-ovn.packets
+  --workers N       engine worker threads (default 1)
+  --batch N         operations per batch (default 64)
+  --async           use the template/async API: one flow queue per worker
+                    (dpdk: rte_flow_configure on the port, which must support
+                    it; eswitch: only profiles that have it, e.g. generic)
+";
+
+struct Options {
+    device: String,
+    eal: Option<String>,
+    port: u16,
+    ports: PortMap,
+    profile: DeviceProfile,
+    conntrack: Option<String>,
+    packets: Option<String>,
+    workers: usize,
+    batch: usize,
+    asynchronous: bool,
+    input: Option<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
+    let mut o = Options {
+        device: "eswitch".into(),
+        eal: None,
+        port: 0,
+        ports: PortMap::identity(),
+        profile: DeviceProfile::metascale(),
+        conntrack: None,
+        packets: None,
+        workers: 1,
+        batch: 64,
+        asynchronous: false,
+        input: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, v: String| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{name} {v}: not a positive number"))
+        };
+        match a.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--device" => {
+                o.device = value(a)?;
+                if o.device != "eswitch" && o.device != "dpdk" {
+                    return Err(format!("--device {}: eswitch or dpdk", o.device));
+                }
+            }
+            "--eal" => o.eal = Some(value(a)?),
+            "--port" => {
+                let v = value(a)?;
+                o.port = v
+                    .parse()
+                    .map_err(|_| format!("--port {v}: not a port id"))?;
+            }
+            "--port-map" => o.ports = port_map(&value(a)?)?,
+            "--profile" => {
+                let v = value(a)?;
+                o.profile = DeviceProfile::by_name(&v)
+                    .ok_or_else(|| format!("--profile {v}: metascale or generic"))?;
+            }
+            "--conntrack" => o.conntrack = Some(value(a)?),
+            "--packets" => o.packets = Some(value(a)?),
+            "--workers" => o.workers = number(a, value(a)?)?,
+            "--batch" => o.batch = number(a, value(a)?)?,
+            "--async" => o.asynchronous = true,
+            f if !f.starts_with('-') || f == "-" => {
+                if o.input.replace(f.to_owned()).is_some() {
+                    return Err("one dump at a time".into());
+                }
+            }
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    if o.packets.is_some() && o.device != "eswitch" {
+        return Err("--packets needs --device eswitch".into());
+    }
+    Ok(Some(o))
+}
+
+/// Runs `xsc-offload replay`.
+pub fn run(args: &[String]) -> ExitCode {
+    match parse_args(args) {
+        Ok(None) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::usage_error("replay", &e, HELP),
+        Ok(Some(o)) => match replay(&o) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("xsc-offload replay: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// The dump's flows (each with its UFID, or one made from its line
+/// number) and connections; `false` when a line did not parse.
+struct Input {
+    flows: Vec<(Ufid, Megaflow)>,
+    conns: Vec<ConnEntry>,
+    readable: bool,
+}
+
+fn read_dumps(o: &Options) -> Result<Input, String> {
+    let mut input = Input {
+        flows: Vec::new(),
+        conns: Vec::new(),
+        readable: true,
+    };
+    let (name, text) = read_input(o.input.as_deref())?;
+    for (i, line) in text.lines().enumerate() {
+        if is_dump_header(line) || line.trim().is_empty() {
+            continue;
+        }
+        match Megaflow::parse(line) {
+            Ok(f) => {
+                let ufid = f.ufid.unwrap_or(Ufid {
+                    parts: [0x7e91_a700, 0, 0, i as u32 + 1],
+                });
+                input.flows.push((ufid, f));
+            }
+            Err(e) => {
+                let e = e.at_line(i + 1);
+                eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());
+                input.readable = false;
+            }
+        }
+    }
+    if let Some(ct) = &o.conntrack {
+        let (ct_name, ct_text) = read_input(Some(ct))?;
+        for (i, line) in ct_text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match ConnEntry::parse(line) {
+                Ok(c) => input.conns.push(c),
+                Err(e) => {
+                    let e = e.at_line(i + 1);
+                    eprintln!("{ct_name}:{}:{}: {}", e.line, e.column, e.message());
+                    input.readable = false;
+                }
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// The ethdev ports the flows name (in_port and output), for the eswitch.
+fn ethdev_ports(o: &Options, flows: &[(Ufid, Megaflow)]) -> Vec<u16> {
+    let mut ports = vec![0u16];
+    let mut note = |p: &OdpPort| {
+        if let Some(PortTarget::Ethdev(d)) = o.ports.lookup(p) {
+            ports.push(d);
+        }
+    };
+    for (_, f) in flows {
+        note(&f.key.in_port);
+        for a in f.actions.iter() {
+            if let OdpAction::Output(p) = a {
+                note(p);
+            }
+        }
+    }
+    ports[1..].sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// Final outcomes by operation, as the engine reported them.
+#[derive(Default)]
+struct Tally {
+    flows: BTreeMap<String, usize>,
+    conns: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    fn note(&mut self, d: &OpDone) {
+        let what = match &d.state {
+            FlowState::Offloaded => "offloaded".to_string(),
+            FlowState::Rejected(r) => format!("rejected: {r}"),
+            FlowState::Failed(e) => format!("failed: {e}"),
+            FlowState::Pending | FlowState::Removed => return,
+        };
+        let map = match d.op {
+            Op::Put(_) => &mut self.flows,
+            Op::CtAdd(_) => &mut self.conns,
+            Op::Del(_) | Op::CtDel(_) => return,
+        };
+        *map.entry(what).or_default() += 1;
+    }
+}
+
+fn replay(o: &Options) -> Result<bool, String> {
+    let input = read_dumps(o)?;
+    match o.device.as_str() {
+        "dpdk" => {
+            let mut eal_args: Vec<String> = NO_HUGE_ARGS.iter().map(|s| s.to_string()).collect();
+            eal_args.push("--vdev=net_null0".into());
+            if let Some(e) = &o.eal {
+                eal_args = std::iter::once("xsc-offload".to_string())
+                    .chain(e.split_whitespace().map(str::to_string))
+                    .collect();
+            }
+            let eal = Eal::init(&eal_args).map_err(|e| e.to_string())?;
+            let mut port = Port::by_id(&eal, o.port).map_err(|e| e.to_string())?;
+            let ok = if o.asynchronous {
+                // rte_flow_configure wants a configured, stopped port.
+                port.configure(&eal, &PortConfig::default())
+                    .map_err(|e| e.to_string())?;
+                let queues = FlowQueuesConfig {
+                    queues: o.workers as u16,
+                    ..FlowQueuesConfig::default()
+                };
+                let port = QueuedPort::new(port, queues).map_err(|e| {
+                    format!("--async: port {} has no template/async API: {e}", o.port)
+                })?;
+                run_engine(o, &input, Arc::new(port), None)?
+            } else {
+                run_engine(o, &input, Arc::new(port), None)?
+            };
+            // The engine and its port are gone: nothing of ours may be left.
+            let h = live_handles();
+            if h.flows != 0 || h.templates != 0 || h.tables != 0 || h.ports != 0 {
+                return Err(format!("DPDK handles left after the engine: {h:?}"));
+            }
+            eprintln!("replay: DPDK handles left: 0 rules, 0 templates, 0 tables, 0 ports");
+            drop(eal);
+            Ok(ok)
+        }
+        _ => {
+            let mut profile = o.profile.clone();
+            if o.asynchronous && !profile.async_api {
+                return Err(format!(
+                    "--async: the {} profile has no template/async API",
+                    profile.name
+                ));
+            }
+            profile.async_api = o.asynchronous;
+            let esw = Arc::new(Eswitch::new(profile, &ethdev_ports(o, &input.flows)));
+            if o.asynchronous {
+                esw.configure(o.workers as u16, 1024)
+                    .map_err(|e| e.to_string())?;
+            }
+            run_engine(o, &input, esw.clone(), Some(&esw))
+        }
+    }
+}
+
+/// Submits, retrying while the worker's queue is full.
+fn submit(mut f: impl FnMut() -> Result<(), SubmitError>) -> Result<(), String> {
+    loop {
+        match f() {
+            Ok(()) => return Ok(()),
+            Err(SubmitError::Full { .. }) => std::thread::sleep(Duration::from_micros(50)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn run_engine<D: FlowDevice + 'static>(
+    o: &Options,
+    input: &Input,
+    device: Arc<D>,
+    eswitch: Option<&Eswitch>,
+) -> Result<bool, String> {
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let on_complete = {
+        let tally = tally.clone();
+        Arc::new(move |d: &OpDone| {
+            if let Ok(mut t) = tally.lock() {
+                t.note(d);
+            }
+        })
+    };
+    let config = EngineConfig {
+        workers: o.workers,
+        batch: o.batch,
+        mode: if o.asynchronous {
+            Mode::Async
+        } else {
+            Mode::Sync
+        },
+        stats_interval: None,
+        on_complete: Some(on_complete),
+        ..EngineConfig::default()
+    };
+    let name = device.name();
+    let off = Offloader::new(device, o.profile.clone(), o.ports.clone(), config)
+        .map_err(|e| e.to_string())?;
+
+    let start = Instant::now();
+    let total = input.flows.len();
+    let mut last_progress = Instant::now();
+    for (i, (ufid, flow)) in input.flows.iter().enumerate() {
+        submit(|| off.put(*ufid, flow.clone()))?;
+        if last_progress.elapsed() >= Duration::from_secs(1) {
+            eprintln!("xsc-offload replay: {i}/{total} flows submitted");
+            last_progress = Instant::now();
+        }
+    }
+    for c in &input.conns {
+        submit(|| off.ct_add(c.clone()))?;
+    }
+    off.wait();
+    let wall = start.elapsed();
+
+    let mut packets = None;
+    if let (Some(file), Some(esw)) = (&o.packets, eswitch) {
+        packets = Some(run_packets(o, file, esw)?);
+    }
+    let mut dump = String::new();
+    off.dump_offloaded(&mut dump);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(dump.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+
+    let held_before = off.live_rules();
+    let flushed = off.flush();
+    let held_after = eswitch.map(Eswitch::rule_count).unwrap_or(off.live_rules());
+
+    let tally = tally.lock().map_err(|_| "a worker panicked".to_string())?;
+    let count = |m: &BTreeMap<String, usize>, p: &str| -> usize {
+        m.iter()
+            .filter(|(k, _)| k.starts_with(p))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "replay: {total} flows: {} offloaded, {} rejected, {} failed",
+        count(&tally.flows, "offloaded"),
+        count(&tally.flows, "rejected"),
+        count(&tally.flows, "failed"),
+    );
+    if !input.conns.is_empty() {
+        let _ = writeln!(
+            err,
+            "replay: {} connections: {} offloaded, {} rejected, {} failed",
+            input.conns.len(),
+            count(&tally.conns, "offloaded"),
+            count(&tally.conns, "rejected"),
+            count(&tally.conns, "failed"),
+        );
+    }
+    for (kind, map) in [("flow", &tally.flows), ("connection", &tally.conns)] {
+        for (why, n) in map.iter().filter(|(k, _)| !k.starts_with("offloaded")) {
+            let _ = writeln!(
+                err,
+                "  {n:>6} {kind}{} {why}",
+                if *n == 1 { "" } else { "s" }
+            );
+        }
+    }
+    let secs = wall.as_secs_f64();
+    let _ = writeln!(
+        err,
+        "replay: {secs:.3} s, {:.0} flows/s ({name}, {} mode, {} worker{}, batch {})",
+        total as f64 / secs.max(1e-9),
+        if off.is_async() { "async" } else { "sync" },
+        o.workers,
+        if o.workers == 1 { "" } else { "s" },
+        o.batch,
+    );
+    if let Some((n, out_, dropped, software)) = packets {
+        let _ = writeln!(
+            err,
+            "replay: {n} packets through the eswitch: {out_} output, {dropped} dropped, {software} to software"
+        );
+    }
+    let _ = writeln!(
+        err,
+        "replay: flush removed {held_before} device rules; {held_after} left"
+    );
+    if let Err(e) = flushed {
+        return Err(format!("flush: {e}"));
+    }
+    if held_after != 0 {
+        return Err(format!(
+            "{held_after} rules are left on the device after the flush"
+        ));
+    }
+    Ok(input.readable)
+}
+
+/// Runs the packets of `file` through the eswitch; returns (packets,
+/// output, dropped, to software).
+fn run_packets(
+    o: &Options,
+    file: &str,
+    esw: &Eswitch,
+) -> Result<(usize, usize, usize, usize), String> {
+    let (name, text) = read_input(Some(file))?;
+    let (mut n, mut out, mut dropped, mut software) = (0, 0, 0, 0);
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = |what: String| format!("{name}:{}: {what}", i + 1);
+        let mut words = line.split_whitespace();
+        let (port, hex) = match (words.next(), words.next()) {
+            (Some(p), Some(h)) => (p, h),
+            _ => return Err(at("expected `PORT HEX`".into())),
+        };
+        let odp = match port.parse::<u32>() {
+            Ok(n) => OdpPort::Number(n),
+            Err(_) => OdpPort::Name(
+                xsc_dp::odp::PortName::new(port)
+                    .ok_or_else(|| at(format!("'{port}' is not a port name")))?,
+            ),
+        };
+        let ethdev = match o.ports.lookup(&odp) {
+            Some(PortTarget::Ethdev(d)) => d,
+            _ => {
+                return Err(at(format!(
+                    "port '{port}' is no ethdev port of the port map (name ports with --port-map {port}=N)"
+                )))
+            }
+        };
+        let bytes = hex_bytes(hex).ok_or_else(|| at("bad hex".into()))?;
+        let v = esw.process(ethdev, &bytes);
+        n += 1;
+        match v.fate {
+            Fate::Output { .. } => out += 1,
+            Fate::Drop(_) => dropped += 1,
+            Fate::ToSoftware(_) => software += 1,
+        }
+    }
+    Ok((n, out, dropped, software))
+}
+
+fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
