@@ -128,11 +128,6 @@ impl xsc_offloader_config {
                 self.n_ports
             )));
         }
-        if !self.ports.is_null() && !self.ports.is_aligned() {
-            return Err(Error::invalid("config.ports is not aligned to 2 bytes"));
-        }
-        // Safety: checked non-NULL (when n_ports > 0), aligned and bounded;
-        // readable per the caller's contract.
         let listed: &[u16] = if self.n_ports == 0 {
             &[]
         } else if self.ports.is_null() {
@@ -140,7 +135,11 @@ impl xsc_offloader_config {
                 "config.ports is NULL with config.n_ports {}",
                 self.n_ports
             )));
+        } else if !self.ports.is_aligned() {
+            return Err(Error::invalid("config.ports is not aligned to 2 bytes"));
         } else {
+            // Safety: non-NULL, aligned, n_ports bounded above; readable
+            // per the caller's contract.
             unsafe { std::slice::from_raw_parts(self.ports, self.n_ports) }
         };
         let device = match self.device {

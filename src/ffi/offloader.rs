@@ -139,7 +139,7 @@ fn report_state(state: &FlowState, reason: Option<&mut [u8]>) -> Result<c_int, E
         FlowState::Rejected(r) => (XSC_STATE_REJECTED, Some(r.to_string())),
         FlowState::Failed(e) => (XSC_STATE_FAILED, Some(e.to_string())),
         // Only completions carry Removed; a lookup never should.
-        FlowState::Removed => return Err(Error::not_found("the flow")),
+        FlowState::Removed => return Err(Error::not_found("it")),
     };
     if let Some(buf) = reason {
         args::write_reason(buf, text.as_deref().unwrap_or(""));
