@@ -2,13 +2,16 @@
 //!
 //! The engine keeps, for every offloaded flow, enough to print it back for
 //! `dump_offloaded()`.  A [`Megaflow`] is about 1.7 KB; a [`StoredFlow`] is
-//! 64 bytes and, for a typical megaflow, owns no heap memory at all:
+//! 64 bytes, and owns no heap memory at all when its key packs into 45
+//! bytes (a masked key, as the kernel datapath and plain dumps have it):
 //!
 //! - The key, mask and actions are kept as OVS's netlink attribute lists
 //!   (`OVS_FLOW_ATTR_KEY` / `_MASK` / `_ACTIONS`, see [`crate::odp::netlink`]).
 //! - Mask lists and action lists are *interned* in an [`Interner`]: megaflows
 //!   share few mask shapes (OVS's dpcls subtables) and few action lists, so a
-//!   flow holds two one-word pointers to shared, reference-counted blobs.
+//!   flow holds two one-word pointers to shared, reference-counted blobs.  A
+//!   mask blob also holds the mask's layout (which bytes are attribute
+//!   headers, which payload is matched), worked out once per mask.
 //! - The key is *packed against the mask*.  When the key list and the mask
 //!   list have the same layout (same attributes, same lengths, in the same
 //!   order — what OVS's `odp_flow_key_from_mask()` produces, and what
@@ -19,9 +22,12 @@
 //!   `-m` prints it: `ct_zone(0x4/0)`) follow as a *residue*: one bit per
 //!   such position saying whether the byte is non-zero, then the non-zero
 //!   bytes.  A flow whose key is already masked has no residue.  Where the
-//!   layouts differ the whole key list is stored; either way nothing is lost.
-//! - Up to [`INLINE_KEY_BYTES`] key bytes live inside the `StoredFlow`;
-//!   longer keys take one heap block ([`StoredFlow::heap_bytes`]).
+//!   layouts differ the whole key list is stored; either way nothing is lost
+//!   (unpacking starts from the mask list, so headers and zero bytes come
+//!   back by construction, and packing refuses a key whose headers differ).
+//! - Up to [`INLINE_KEY_BYTES`] key bytes live inside the `StoredFlow`; a
+//!   longer key keeps its first 30 bytes inline and the rest in one heap
+//!   block ([`StoredFlow::heap_bytes`]).
 //!
 //! Port names (`in_port(p3p1)`, `actions:p2`) have no netlink form.  Encoding
 //! numbers them through the interner's [`PortTable`] (from
@@ -67,8 +73,8 @@ pub const INLINE_KEY_BYTES: usize = 45;
 
 /// The first datapath port number the interner hands out to a port name.
 /// Real datapath ports are small numbers (`ODPP_LOCAL` is 0, `ODPP_NONE`
-/// 0xffffffff); a flow that mixes names with numbers from this range
-/// cannot be stored (`new` reports it rather than mixing them up).
+/// 0xffffffff); where a flow mixes names with numbers from this range so
+/// that they could be confused, `new` refuses it rather than store it wrong.
 pub const AUTO_PORT_BASE: u32 = 0xf000_0000;
 
 /// The `dp:` layer OVS prints for a flow whose actions run in the NIC
@@ -85,41 +91,85 @@ type KeyBuf = SmallVec<[u8; 512]>;
 // ---------------------------------------------------------------------------
 // Interned blobs
 
-/// An interned byte string behind a one-word pointer.
-#[derive(Clone)]
-struct Blob(Arc<Box<[u8]>>);
+/// What an interner holds: a value found by its bytes.
+trait Keyed {
+    fn bytes(&self) -> &[u8];
+    /// Heap bytes the value owns.
+    fn heap_bytes(&self) -> usize;
+}
 
-impl Blob {
+impl Keyed for Box<[u8]> {
     fn bytes(&self) -> &[u8] {
-        &self.0
+        self
+    }
+    fn heap_bytes(&self) -> usize {
+        self.len()
     }
 }
 
-impl Borrow<[u8]> for Blob {
+/// An interned value behind a one-word pointer.
+struct Interned<T>(Arc<T>);
+
+impl<T: Keyed> Interned<T> {
+    fn bytes(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
+impl<T> Clone for Interned<T> {
+    fn clone(&self) -> Self {
+        Interned(Arc::clone(&self.0))
+    }
+}
+
+impl<T: Keyed> Borrow<[u8]> for Interned<T> {
     fn borrow(&self) -> &[u8] {
-        &self.0
+        self.bytes()
     }
 }
 
 // Hashes as the `[u8]` it borrows as, so that a `&[u8]` finds it.
-impl Hash for Blob {
+impl<T: Keyed> Hash for Interned<T> {
     fn hash<H: Hasher>(&self, h: &mut H) {
         self.bytes().hash(h);
     }
 }
 
-impl PartialEq for Blob {
-    fn eq(&self, other: &Blob) -> bool {
+impl<T: Keyed> PartialEq for Interned<T> {
+    fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0) || self.bytes() == other.bytes()
     }
 }
 
-impl Eq for Blob {}
+impl<T: Keyed> Eq for Interned<T> {}
 
-impl fmt::Debug for Blob {
+impl<T: Keyed> fmt::Debug for Interned<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Blob({} bytes)", self.0.len())
+        write!(f, "Interned({} bytes)", self.bytes().len())
     }
+}
+
+/// The interned value for `bytes`, made by `make` the first time.
+fn intern<T: Keyed>(
+    set: &mut HashSet<Interned<T>>,
+    bytes: &[u8],
+    make: impl FnOnce(&[u8]) -> T,
+) -> Interned<T> {
+    if let Some(b) = set.get(bytes) {
+        return b.clone();
+    }
+    let b = Interned(Arc::new(make(bytes)));
+    set.insert(b.clone());
+    b
+}
+
+/// Heap bytes of an interned set: the table, and per value the `Arc`'s two
+/// counts, the value and what it owns.
+fn set_bytes<T: Keyed>(set: &HashSet<Interned<T>>) -> usize {
+    let per_value = 2 * core::mem::size_of::<usize>() + core::mem::size_of::<T>();
+    let values: usize = set.iter().map(|v| per_value + v.0.heap_bytes()).sum();
+    // One slot and one control byte per bucket.
+    values + set.capacity() * (core::mem::size_of::<Interned<T>>() + 1)
 }
 
 /// Reusable encoding buffers, so that storing a flow allocates only for a
@@ -146,7 +196,8 @@ impl Scratch {
 /// read (and dropped) on any thread; [`Interner::sweep`] forgets the blobs
 /// no flow holds any more.
 pub struct Interner {
-    blobs: HashSet<Blob>,
+    masks: HashSet<Interned<Shape>>,
+    actions: HashSet<Interned<Box<[u8]>>>,
     ports: PortTable,
     scratch: Scratch,
 }
@@ -155,7 +206,8 @@ impl Interner {
     /// An empty interner.
     pub fn new() -> Interner {
         Interner {
-            blobs: HashSet::new(),
+            masks: HashSet::new(),
+            actions: HashSet::new(),
             ports: PortTable::new(AUTO_PORT_BASE),
             scratch: Scratch::default(),
         }
@@ -163,42 +215,29 @@ impl Interner {
 
     /// Distinct blobs (mask lists and action lists) held.
     pub fn len(&self) -> usize {
-        self.blobs.len()
+        self.masks.len() + self.actions.len()
     }
 
     /// True when no blob is held.
     pub fn is_empty(&self) -> bool {
-        self.blobs.is_empty()
+        self.len() == 0
     }
 
-    /// Heap bytes of the interner: the blobs (with their reference counts
-    /// and pointers), the hash table and the encoding buffers.  The port
-    /// name table (a few dozen bytes per distinct name, none for flows that
-    /// carry numbers) and the allocator's own per-block overhead are not
-    /// counted.
+    /// Heap bytes of the interner: the blobs (with their reference counts,
+    /// and each mask's precomputed layout), the hash tables and the encoding
+    /// buffers.  The port name table (a few dozen bytes per distinct name,
+    /// none for flows that carry numbers) and the allocator's own per-block
+    /// overhead are not counted.
     pub fn memory_bytes(&self) -> usize {
-        // Arc's two counts and the Box<[u8]> it points to, then the bytes.
-        let per_blob = 2 * core::mem::size_of::<usize>() + core::mem::size_of::<Box<[u8]>>();
-        let blobs: usize = self.blobs.iter().map(|b| per_blob + b.bytes().len()).sum();
-        // One slot and one control byte per bucket.
-        let table = self.blobs.capacity() * (core::mem::size_of::<Blob>() + 1);
-        blobs + table + self.scratch.capacity()
+        set_bytes(&self.masks) + set_bytes(&self.actions) + self.scratch.capacity()
     }
 
     /// Forgets every blob that no [`StoredFlow`] holds any more.
     pub fn sweep(&mut self) {
         // A count of 1 is the set's own reference.  No other thread can
         // take a new one: blobs are only handed out through `&mut self`.
-        self.blobs.retain(|b| Arc::strong_count(&b.0) > 1);
-    }
-
-    fn intern(&mut self, bytes: &[u8]) -> Blob {
-        if let Some(b) = self.blobs.get(bytes) {
-            return b.clone();
-        }
-        let b = Blob(Arc::new(bytes.into()));
-        self.blobs.insert(b.clone());
-        b
+        self.masks.retain(|b| Arc::strong_count(&b.0) > 1);
+        self.actions.retain(|b| Arc::strong_count(&b.0) > 1);
     }
 
     /// Stores already encoded lists.  `mask == None` is OVS's key-only form.
@@ -224,13 +263,13 @@ impl Interner {
             out.push(s.len() as u8);
             out.extend_from_slice(s);
         }
-        let actions = self.intern(out);
-        let mask_blob = self.intern(mask.unwrap_or(&[]));
+        let actions = intern(&mut self.actions, out, |b| b.into());
+        let shape = intern(&mut self.masks, mask.unwrap_or(&[]), Shape::new);
 
         out.clear();
         let mut flags = 0;
-        if let Some(m) = mask {
-            if let Some(f) = pack(key, m, out) {
+        if mask.is_some() {
+            if let Some(f) = pack(key, &shape.0, out) {
                 if out.len() <= key.len() {
                     flags = f;
                 }
@@ -250,7 +289,7 @@ impl Interner {
             flags |= IN_PORT_NAME;
         }
         StoredFlow {
-            mask: mask_blob,
+            mask: shape,
             actions,
             key: KeyBytes::new(flags, out),
         }
@@ -266,7 +305,8 @@ impl Default for Interner {
 impl fmt::Debug for Interner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Interner")
-            .field("blobs", &self.blobs.len())
+            .field("masks", &self.masks.len())
+            .field("actions", &self.actions.len())
             .field("memory_bytes", &self.memory_bytes())
             .finish()
     }
@@ -303,6 +343,8 @@ const KEY_ONLY: u8 = 4;
 /// The bytes end with the `in_port` name and its length byte.
 const IN_PORT_NAME: u8 = 8;
 
+/// Key bytes: all inline, or the first [`SPLIT_HEAD`] inline and the rest
+/// in one heap block (so a long key still uses the room it pays for).
 #[derive(Clone)]
 enum KeyBytes {
     Inline {
@@ -310,11 +352,16 @@ enum KeyBytes {
         len: u8,
         bytes: [u8; INLINE_KEY_BYTES],
     },
-    Heap {
+    Split {
         flags: u8,
-        bytes: Box<[u8]>,
+        head: [u8; SPLIT_HEAD],
+        tail: Box<[u8]>,
     },
 }
+
+/// Bytes of a split key kept inline: with the tag, the flags byte and the
+/// 16-byte tail pointer this fills the same 48 bytes as `Inline`.
+const SPLIT_HEAD: usize = 30;
 
 impl KeyBytes {
     fn new(flags: u8, b: &[u8]) -> KeyBytes {
@@ -327,32 +374,48 @@ impl KeyBytes {
                 bytes,
             }
         } else {
-            KeyBytes::Heap {
+            let (h, t) = b.split_at(SPLIT_HEAD);
+            let mut head = [0u8; SPLIT_HEAD];
+            head.copy_from_slice(h);
+            KeyBytes::Split {
                 flags,
-                bytes: b.into(),
+                head,
+                tail: t.into(),
             }
         }
     }
 
     fn flags(&self) -> u8 {
         match self {
-            KeyBytes::Inline { flags, .. } | KeyBytes::Heap { flags, .. } => *flags,
+            KeyBytes::Inline { flags, .. } | KeyBytes::Split { flags, .. } => *flags,
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The bytes, in two parts (the second empty when all are inline).
+    fn parts(&self) -> (&[u8], &[u8]) {
         match self {
             KeyBytes::Inline { len, bytes, .. } => {
-                &bytes[..usize::from(*len).min(INLINE_KEY_BYTES)]
+                (&bytes[..usize::from(*len).min(INLINE_KEY_BYTES)], &[])
             }
-            KeyBytes::Heap { bytes, .. } => bytes,
+            KeyBytes::Split { head, tail, .. } => (head, tail),
         }
+    }
+
+    fn len(&self) -> usize {
+        let (a, b) = self.parts();
+        a.len() + b.len()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.parts().1.len()
     }
 }
 
 impl PartialEq for KeyBytes {
+    // A given length is always stored the same way, so comparing the parts
+    // compares the bytes.
     fn eq(&self, other: &KeyBytes) -> bool {
-        self.flags() == other.flags() && self.bytes() == other.bytes()
+        self.flags() == other.flags() && self.parts() == other.parts()
     }
 }
 
@@ -403,81 +466,110 @@ fn mark_headers(list: &[u8], base: usize, level: Level, depth: usize, header: &m
     }
 }
 
-/// The attribute-header positions of the mask list `mask`.
-fn header_map(mask: &[u8]) -> SmallVec<[bool; 512]> {
-    let mut header = SmallVec::from_elem(false, mask.len());
-    mark_headers(mask, 0, Level::Key, 0, &mut header);
-    header
+/// A mask list and where its bytes are: attribute headers, payload under
+/// a non-zero mask byte ("masked"), payload under a zero mask byte
+/// ("residue"), each as runs of byte offsets in list order.  Worked out once
+/// per distinct mask (as OVS's dpcls works out a subtable once), so that
+/// packing and unpacking a key are run copies.
+struct Shape {
+    mask: Box<[u8]>,
+    headers: Box<[(usize, usize)]>,
+    masked: Box<[(usize, usize)]>,
+    residue: Box<[(usize, usize)]>,
+    /// Bytes in the residue runs.
+    residue_len: usize,
 }
 
-/// Appends `key` packed against `mask` to `out` and returns the flags, or
-/// `None` when the two lists do not have the same layout.
-fn pack(key: &[u8], mask: &[u8], out: &mut Vec<u8>) -> Option<u8> {
-    if key.len() != mask.len() {
-        return None;
-    }
-    let header = header_map(mask);
-    let start = out.len();
-    let mut residue = 0usize;
-    let mut nonzero_residue = 0usize;
-    for ((&k, &m), &h) in key.iter().zip(mask).zip(&header) {
-        if h {
-            if k != m {
-                out.truncate(start);
-                return None;
+impl Shape {
+    fn new(mask: &[u8]) -> Shape {
+        let mut header: SmallVec<[bool; 512]> = SmallVec::from_elem(false, mask.len());
+        mark_headers(mask, 0, Level::Key, 0, &mut header);
+        let mut runs: [Vec<(usize, usize)>; 3] = Default::default();
+        for (i, (&m, &h)) in mask.iter().zip(&header).enumerate() {
+            let class = if h {
+                0
+            } else if m != 0 {
+                1
+            } else {
+                2
+            };
+            match runs[class].last_mut() {
+                Some((_, end)) if *end == i => *end = i + 1,
+                _ => runs[class].push((i, i + 1)),
             }
-        } else if m != 0 {
-            out.push(k);
-        } else {
-            residue += 1;
-            nonzero_residue += usize::from(k != 0);
+        }
+        let [headers, masked, residue] = runs;
+        Shape {
+            residue_len: residue.iter().map(|(s, e)| e - s).sum(),
+            mask: mask.into(),
+            headers: headers.into(),
+            masked: masked.into(),
+            residue: residue.into(),
         }
     }
-    if nonzero_residue == 0 {
+}
+
+impl Keyed for Shape {
+    fn bytes(&self) -> &[u8] {
+        &self.mask
+    }
+    fn heap_bytes(&self) -> usize {
+        let runs = self.headers.len() + self.masked.len() + self.residue.len();
+        self.mask.len() + runs * core::mem::size_of::<(usize, usize)>()
+    }
+}
+
+/// Appends `key` packed against `shape` to `out` and returns the flags, or
+/// `None` (with `out` untouched) when the key list does not have the mask
+/// list's layout.
+///
+/// The packed form: the masked bytes; then, when any residue byte is
+/// non-zero, one bit per residue byte (LSB first) and the non-zero ones.
+fn pack(key: &[u8], shape: &Shape, out: &mut Vec<u8>) -> Option<u8> {
+    let mask = &shape.mask[..];
+    // The runs index `mask`, so with equal lengths they index `key` too.
+    if key.len() != mask.len() || shape.headers.iter().any(|&(s, e)| key[s..e] != mask[s..e]) {
+        return None;
+    }
+    for &(s, e) in &*shape.masked {
+        out.extend_from_slice(&key[s..e]);
+    }
+    let residue = || shape.residue.iter().flat_map(|&(s, e)| &key[s..e]);
+    if residue().all(|&b| b == 0) {
         return Some(PACKED);
     }
-    // One bit per residue position (LSB first), then the non-zero bytes.
     let bitmap_at = out.len();
-    out.resize(bitmap_at + residue.div_ceil(8), 0);
-    let mut j = 0;
-    for ((&k, &m), &h) in key.iter().zip(mask).zip(&header) {
-        if !h && m == 0 {
-            if k != 0 {
-                out[bitmap_at + j / 8] |= 1 << (j % 8);
-                out.push(k);
-            }
-            j += 1;
+    out.resize(bitmap_at + shape.residue_len.div_ceil(8), 0);
+    for (j, &b) in residue().enumerate() {
+        if b != 0 {
+            out[bitmap_at + j / 8] |= 1 << (j % 8);
+            out.push(b);
         }
     }
     Some(PACKED | RESIDUE)
 }
 
 /// The inverse of [`pack`]: rebuilds the key list into `out`.
-fn unpack(packed: &[u8], mask: &[u8], flags: u8, out: &mut KeyBuf) -> Result<(), NetlinkError> {
-    let header = header_map(mask);
+fn unpack(packed: &[u8], shape: &Shape, flags: u8, out: &mut KeyBuf) -> Result<(), NetlinkError> {
+    // Start from the mask: its headers are the key's, and its residue
+    // bytes are zero.  The runs index `mask`, hence `out`.
     out.clear();
-    out.resize(mask.len(), 0);
-    let mut bytes = packed.iter();
-    let mut residue = 0usize;
-    for ((o, &m), &h) in out.iter_mut().zip(mask).zip(&header) {
-        if h {
-            *o = m;
-        } else if m != 0 {
-            *o = *bytes
-                .next()
-                .ok_or_else(|| corrupt("packed key shorter than its mask"))?;
-        } else {
-            residue += 1;
-        }
+    out.extend_from_slice(&shape.mask);
+    let mut rest = packed;
+    for &(s, e) in &*shape.masked {
+        let (bytes, tail) = rest
+            .split_at_checked(e - s)
+            .ok_or_else(|| corrupt("packed key shorter than its mask"))?;
+        out[s..e].copy_from_slice(bytes);
+        rest = tail;
     }
     if flags & RESIDUE != 0 {
-        let rest = bytes.as_slice();
         let (bitmap, mut values) = rest
-            .split_at_checked(residue.div_ceil(8))
+            .split_at_checked(shape.residue_len.div_ceil(8))
             .ok_or_else(|| corrupt("packed key residue bitmap cut short"))?;
         let mut j = 0;
-        for ((o, &m), &h) in out.iter_mut().zip(mask).zip(&header) {
-            if !h && m == 0 {
+        for &(s, e) in &*shape.residue {
+            for o in &mut out[s..e] {
                 if bitmap[j / 8] & (1 << (j % 8)) != 0 {
                     let (&v, tail) = values
                         .split_first()
@@ -488,9 +580,9 @@ fn unpack(packed: &[u8], mask: &[u8], flags: u8, out: &mut KeyBuf) -> Result<(),
                 j += 1;
             }
         }
-        bytes = values.iter();
+        rest = values;
     }
-    if bytes.next().is_some() {
+    if !rest.is_empty() {
         return Err(corrupt("packed key longer than its mask"));
     }
     Ok(())
@@ -560,8 +652,8 @@ pub enum KeyForm {
 /// the key bytes).  Equality compares the stored bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredFlow {
-    mask: Blob,
-    actions: Blob,
+    mask: Interned<Shape>,
+    actions: Interned<Box<[u8]>>,
     key: KeyBytes,
 }
 
@@ -651,7 +743,15 @@ impl StoredFlow {
     /// Needs no [`Interner`]: port names travel with the flow.
     pub fn load(&self, out: &mut Megaflow) -> Result<(), NetlinkError> {
         let flags = self.key.flags();
-        let mut bytes = self.key.bytes();
+        let (head, tail) = self.key.parts();
+        let mut joined = KeyBuf::new();
+        let mut bytes = if tail.is_empty() {
+            head
+        } else {
+            joined.extend_from_slice(head);
+            joined.extend_from_slice(tail);
+            &joined[..]
+        };
         let mut in_port_name = None;
         if flags & IN_PORT_NAME != 0 {
             let (&len, rest) = bytes
@@ -671,7 +771,7 @@ impl StoredFlow {
         let mask = self.mask.bytes();
         let mut unpacked = KeyBuf::new();
         let key = if flags & PACKED != 0 {
-            unpack(bytes, mask, flags, &mut unpacked)?;
+            unpack(bytes, &self.mask.0, flags, &mut unpacked)?;
             &unpacked[..]
         } else {
             bytes
@@ -695,15 +795,13 @@ impl StoredFlow {
         Ok(())
     }
 
-    /// Heap bytes this flow owns alone: its key bytes when they do not fit
-    /// inline ([`INLINE_KEY_BYTES`]), else 0.  Not counted: the interned
-    /// blobs it shares ([`Interner::memory_bytes`]) and the allocator's
-    /// per-block overhead (glibc: 8 bytes, rounded up to 16).
+    /// Heap bytes this flow owns alone: 0 when its key bytes fit inline
+    /// ([`INLINE_KEY_BYTES`]), else the block holding all but the first 30.
+    /// Not counted: the interned blobs it shares
+    /// ([`Interner::memory_bytes`]) and the allocator's per-block overhead
+    /// (glibc: 8 bytes, the block rounded up to 16, at least 32).
     pub fn heap_bytes(&self) -> usize {
-        match &self.key {
-            KeyBytes::Inline { .. } => 0,
-            KeyBytes::Heap { bytes, .. } => bytes.len(),
-        }
+        self.key.heap_bytes()
     }
 
     /// How the key is kept (for statistics and tests).
@@ -720,7 +818,7 @@ impl StoredFlow {
 
     /// Bytes the key takes, inline or on the heap (name suffix included).
     pub fn key_bytes(&self) -> usize {
-        self.key.bytes().len()
+        self.key.len()
     }
 }
 
@@ -833,12 +931,16 @@ mod tests {
     }
 
     fn round_trip(key: &[u8], mask: &[u8]) -> (Option<u8>, usize) {
+        let shape = Shape::new(mask);
         let mut packed = Vec::new();
-        let flags = pack(key, mask, &mut packed);
-        if let Some(f) = flags {
-            let mut back = KeyBuf::new();
-            unpack(&packed, mask, f, &mut back).unwrap();
-            assert_eq!(&back[..], key);
+        let flags = pack(key, &shape, &mut packed);
+        match flags {
+            Some(f) => {
+                let mut back = KeyBuf::new();
+                unpack(&packed, &shape, f, &mut back).unwrap();
+                assert_eq!(&back[..], key);
+            }
+            None => assert!(packed.is_empty()),
         }
         (flags, packed.len())
     }
@@ -866,6 +968,17 @@ mod tests {
             round_trip(&key, &mask),
             (Some(PACKED | RESIDUE), 10 + residue.div_ceil(8) + 3)
         );
+    }
+
+    #[test]
+    fn shape_finds_nested_headers() {
+        let (_, mask) = lists(&[0xff; 30], &[0; 30]);
+        let shape = Shape::new(&mask);
+        // in_port, eth, encap and at once inside it eth_type, then ipv4
+        // (after eth_type's two bytes and two of padding).
+        assert_eq!(&*shape.headers, &[(0, 4), (8, 12), (24, 32), (36, 40)]);
+        assert!(shape.masked.is_empty());
+        assert_eq!(shape.residue_len, mask.len() - 5 * 4);
     }
 
     #[test]
@@ -914,15 +1027,16 @@ mod tests {
     #[test]
     fn unpack_rejects_corrupt_bytes_without_panicking() {
         let (key, mask) = lists(&[3; 30], &[0; 30]);
+        let shape = Shape::new(&mask);
         let mut packed = Vec::new();
-        let flags = pack(&key, &mask, &mut packed).unwrap();
+        let flags = pack(&key, &shape, &mut packed).unwrap();
         assert_eq!(flags, PACKED | RESIDUE);
         let mut back = KeyBuf::new();
         for cut in 0..packed.len() {
-            assert!(unpack(&packed[..cut], &mask, flags, &mut back).is_err());
+            assert!(unpack(&packed[..cut], &shape, flags, &mut back).is_err());
         }
         packed.push(0);
-        assert!(unpack(&packed, &mask, flags, &mut back).is_err());
+        assert!(unpack(&packed, &shape, flags, &mut back).is_err());
     }
 
     #[test]
