@@ -220,7 +220,9 @@ fn compile(source: &Path, exe: &Path, with_dpdk: bool, link: Link) {
         Link::Shared => {
             cmd.arg(format!("-L{}", lib.display()))
                 .arg("-lxsc_offload")
-                .arg(format!("-Wl,-rpath,{}", lib.display()));
+                // RPATH, not RUNPATH: cargo's LD_LIBRARY_PATH also names the
+                // profile directory, whose copy of the library may be stale.
+                .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib.display()));
             if with_dpdk {
                 cmd.args(dpdk_libs());
             }
@@ -279,7 +281,10 @@ fn run_provider(exe: &Path, wrapper: &[String], args: &[String]) -> Output {
         }
         None => Command::new(exe),
     };
-    cmd.args(args).output().expect("run ovs_provider")
+    cmd.env("LD_LIBRARY_PATH", library_dir())
+        .args(args)
+        .output()
+        .expect("run ovs_provider")
 }
 
 /// valgrind memcheck, failing on any error and any leak: definitely,
@@ -674,7 +679,10 @@ fn the_header_declares_every_exported_function_and_layouts_agree() {
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).expect("write layout.c");
     compile(&source, &exe, false, Link::Shared);
-    let out = Command::new(&exe).output().expect("run layout");
+    let out = Command::new(&exe)
+        .env("LD_LIBRARY_PATH", library_dir())
+        .output()
+        .expect("run layout");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), rust);
 }
