@@ -542,6 +542,56 @@ fn async_three_workers() {
     });
 }
 
+/// Flow queues of 8 operations, batches of 16: creations and removals
+/// overflow the queue and must wait for their completions.
+#[test]
+fn async_queue_smaller_than_the_batch() {
+    stress_eswitch(Run {
+        queue_size: 8,
+        ..ASYNC
+    });
+}
+
+/// A batch of removals larger than the device's flow queue: each one
+/// completes as `Removed`, and the device is left empty.
+#[test]
+fn removals_overflowing_the_flow_queue_still_succeed() {
+    let c = Catalogue::new();
+    let esw = Arc::new(Eswitch::new(profile(), PORTS));
+    esw.configure(1, 4).unwrap();
+    let log: Log = Arc::default();
+    let run = Run { batch: 32, ..ASYNC };
+    let off = Offloader::new(
+        esw.clone(),
+        profile(),
+        PortMap::identity(),
+        config(run, &log),
+    )
+    .unwrap();
+    let offloadable: Vec<usize> = (0..c.flows.len())
+        .filter(|&f| c.expect[f] == Seen::Offloaded)
+        .collect();
+    for &f in &offloadable {
+        off.put(ufid(f), c.flows[f].clone()).unwrap();
+    }
+    off.wait();
+    assert_eq!(off.counts().offloaded, offloadable.len());
+    log.lock().unwrap().clear();
+    for &f in &offloadable {
+        off.del(ufid(f)).unwrap();
+    }
+    off.wait();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), offloadable.len());
+    for d in log.iter() {
+        assert_eq!(d.state, FlowState::Removed, "{d:?}");
+    }
+    assert_eq!(esw.rule_count(), 0);
+    assert_eq!(off.live_rules(), 0);
+    off.flush().unwrap();
+    assert_eq!(esw.template_counts(), (0, 0, 0));
+}
+
 /// Wraps the eswitch and fails every `every`th rule creation: a sync
 /// `create` with `ENOSPC`; an async one alternately at enqueue (`EIO`)
 /// and in its completion (`EIO`, the rule never reaching the eswitch).
