@@ -1555,6 +1555,36 @@ fn async_ops_take_effect_at_push_and_complete_with_their_user_data() {
     assert_eq!(errno(&esw.push(9).unwrap_err()), libc::EINVAL);
 }
 
+/// A rule made through a queue and then removed without it (its handle
+/// dropped, or destroyed with `rte_flow_destroy`) leaves its template table,
+/// which can then be destroyed: the engine drops the handles of creations it
+/// gives up on.
+#[test]
+fn an_async_rule_removed_through_its_handle_leaves_its_table() {
+    let esw = generic();
+    esw.configure(1, 8).unwrap();
+    let entry = |i: u8| {
+        rte(
+            5,
+            0,
+            &[any_eth(), ipv4_item([10, 0, 0, i])],
+            &[Action::Count, Action::RepresentedPort { port_id: 1 }],
+        )
+    };
+    let table = esw.async_table(&entry(1), 4).unwrap();
+    let a = FlowDevice::async_create(&esw, 0, table, &entry(1), 1).unwrap();
+    let b = FlowDevice::async_create(&esw, 0, table, &entry(2), 2).unwrap();
+    FlowDevice::push(&esw, 0).unwrap();
+    let mut done = Vec::new();
+    assert_eq!(FlowDevice::pull(&esw, 0, &mut done).unwrap(), 2);
+    assert_eq!(esw.rule_count(), 2);
+    drop(a);
+    esw.destroy(b).unwrap();
+    assert_eq!(esw.rule_count(), 0);
+    esw.async_table_destroy(table).unwrap();
+    assert_eq!(esw.template_counts(), (0, 0, 0));
+}
+
 /// xorshift64*: a deterministic generator for the fuzz-like tests.
 struct Rng(u64);
 

@@ -783,6 +783,10 @@ impl<D: FlowDevice> Worker<D> {
         for (i, d) in doomed.into_iter().enumerate() {
             match device.async_destroy(self.queue(), d.rule, i as u64) {
                 Ok(()) => out += 1,
+                // The device queue is full (it is smaller than the batch):
+                // the refused handle was dropped, which removed its rule
+                // at once; make room for the next ones.
+                Err(e) if e.errno() == Some(libc::EAGAIN) => self.drain_destroys(&mut out, &notes),
                 Err(e) => self.fail_note(d.note, e),
             }
             if out >= self.shared.config.batch {

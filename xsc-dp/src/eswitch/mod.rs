@@ -474,6 +474,18 @@ impl Shared {
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
+
+    /// Removes rule `id`, and its entry in a template table when it was
+    /// created through a queue, so the table can be destroyed afterwards.
+    fn remove(&self, id: u64) -> bool {
+        // Lock order: queues, then tables (as push does).
+        let mut queues = self.queues.lock();
+        let removed = self.tables.write().remove(id);
+        if let Some(q) = queues.as_mut().filter(|_| removed) {
+            q.forget(id);
+        }
+        removed
+    }
 }
 
 /// The software NIC. Cheap to share by reference across threads: rules are
@@ -513,7 +525,7 @@ impl Drop for EswitchRule {
     fn drop(&mut self) {
         if self.id != 0 {
             if let Some(s) = self.owner.upgrade() {
-                s.tables.write().remove(self.id);
+                s.remove(self.id);
             }
         }
     }
@@ -785,7 +797,7 @@ impl FlowDevice for Eswitch {
     fn destroy(&self, mut rule: EswitchRule) -> Result<(), DpdkError> {
         let id = std::mem::replace(&mut rule.id, 0);
         let owned = rule.owner.ptr_eq(&Arc::downgrade(&self.shared));
-        if owned && self.shared.tables.write().remove(id) {
+        if owned && self.shared.remove(id) {
             Ok(())
         } else {
             Err(self.shared.limits("rte_flow_destroy").err(

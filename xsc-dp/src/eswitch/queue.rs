@@ -95,6 +95,14 @@ impl Queues {
             t.entries.clear();
         }
     }
+
+    /// Forgets rule `id` (removed without the queue: its handle dropped or
+    /// destroyed synchronously) in the table that held it.
+    pub(crate) fn forget(&mut self, id: u64) {
+        if let Some(t) = self.flows.remove(&id).and_then(|t| self.tables.get_mut(&t)) {
+            t.entries.remove(&id);
+        }
+    }
 }
 
 impl Eswitch {
