@@ -2,14 +2,16 @@
 //! (rte_flow's template API fixes the attributes, the item types with their
 //! masks, and the action types of a table; only the values differ).
 
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use crate::rule::{HwRule, Item};
 
 /// A 64-bit digest of `rule`'s shape: attributes, each item's type and
 /// mask, each action's type.
 pub(crate) fn shape_key(rule: &HwRule) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // foldhash (hashbrown's own hasher) with a fixed seed: fast, and the
+    // same key for the same shape in every worker and run.
+    let mut h = foldhash::fast::FixedState::with_seed(0x7e91_a7).build_hasher();
     rule.attr.hash(&mut h);
     for item in &rule.pattern {
         std::mem::discriminant(item).hash(&mut h);
