@@ -5,59 +5,68 @@
 //! the engine's worker threads insert and remove. [`FlowCache`] serves both:
 //!
 //! - **Readers never lock and never wait.** [`FlowCache::get`] pins the
-//!   current thread in `crossbeam-epoch`, hashes the UFID, loads the shard's
-//!   table and probes it with plain atomic loads. Nothing a writer does can
-//!   make a reader retry or spin.
+//!   thread in `crossbeam-epoch`, hashes the UFID, loads its shard's table
+//!   and probes it with plain atomic loads. Nothing a writer does can make a
+//!   reader retry or spin.
 //! - **Writers serialise per shard, never globally.** The key space is split
 //!   into [`SHARDS`] shards by the top bits of the hash. Each shard has a
 //!   writer mutex that only `insert`, `remove` and `clear` take; readers never
 //!   touch it. Workers writing different keys almost always land in different
-//!   shards, so they run in parallel. A lock rather than compare-and-swap
-//!   slots keeps growth simple and provably correct (one writer rebuilds a
-//!   shard's table while its readers carry on), and the engine's writers are
-//!   a handful of worker threads, not the hot path.
+//!   shards, so they run in parallel. A lock rather than compare-and-swap on
+//!   slots keeps growth simple (one writer rebuilds a shard's table while its
+//!   readers carry on) and easy to model check; the engine's writers are a
+//!   handful of worker threads, and nothing user-supplied runs under the lock
+//!   (values are boxed before it is taken and dropped through the epoch).
 //! - **Open addressing over atomic pointers.** A shard's table is a
-//!   power-of-two array of slots. A slot is empty, a tombstone (a removed
-//!   entry: probing continues past it) or a pointer to a heap `Entry
-//!   { key, value }`. Entries are 16-byte aligned, so the low four bits of a
-//!   slot carry four bits of the key's hash: a probe only dereferences an
-//!   entry whose tag matches, one in sixteen of the others. Linear probing,
-//!   at most 3/4 of the slots in use (entries plus tombstones).
+//!   power-of-two array of slots, allocated in cache lines of eight. A slot
+//!   is empty, a tombstone (a removed entry: probing continues past it) or a
+//!   pointer to a heap `Entry { key, value }`. Entries are 16-byte aligned,
+//!   so the four low bits of a slot carry four bits of the key's hash: a
+//!   probe dereferences only entries whose tag matches, one in sixteen of the
+//!   others. Linear probing; at most 3/4 of the slots in use (entries plus
+//!   tombstones).
+//! - **One word per table.** The shard publishes its table as a single
+//!   pointer whose six low bits (lines are 64-byte aligned) hold log2 of its
+//!   size, so a reader gets the slots and their count from one load. That
+//!   also lets `get` prefetch the home slot's line before pinning, from an
+//!   unprotected load: a prefetch never faults, so a stale address is
+//!   harmless, and the slot's cache miss overlaps the pin's fence.
 //! - **Publication.** A writer fills an `Entry` completely, then stores its
 //!   pointer into the slot with `Release`; readers load slots with
 //!   `Acquire`, so a reader sees a whole entry or none. A new table is
-//!   filled, then published the same way.
+//!   filled, then its word is published the same way.
 //! - **Reclamation.** A replaced or removed entry, and a table replaced by
-//!   growth, is handed to `crossbeam-epoch` (`defer_unchecked`) and freed
-//!   once every thread that was pinned when it was unlinked has unpinned,
-//!   so no reader can hold it. Growth moves entry *pointers* into the new
-//!   table: readers still probing the old one find the same entries there,
-//!   and the old table is freed without its entries.
-//! - **Growth without stopping readers.** When an insert would push a
-//!   shard past 3/4, the writer builds a table sized for twice the live
-//!   entries (tombstones are dropped, so churn alone never grows it),
-//!   publishes it, and retires the old one through the epoch.
+//!   growth or `clear`, is handed to `crossbeam-epoch` (`defer_unchecked`)
+//!   and freed once every thread pinned when it was unlinked has unpinned,
+//!   so no reader can still hold it. Growth moves entry *pointers*: readers
+//!   still probing the old table find the same entries there, and the old
+//!   table is freed without its entries.
+//! - **Growth without stopping readers.** When an insert would take a shard
+//!   past 3/4, the writer builds a table of twice the live entries
+//!   (tombstones are left behind, so churn alone never grows it), publishes
+//!   it and retires the old one through the epoch.
 //!
 //! Invariant: for every key in a table, no slot between its home slot and
-//! its own is empty. Writers keep it at every step (a removal turns its slot,
-//! and the tombstones before it, into empty slots only when the next slot is
+//! its own is empty. Writers keep it at every step (a removal empties its
+//! slot, and the tombstones just before it, only when the next slot is
 //! already empty), which is what lets a reader stop at the first empty slot.
-//! A reader therefore never misses a key that is present for its whole
-//! lookup, and never sees one that was not present at some point during it.
+//! So a reader never misses a key present for its whole lookup, and never
+//! sees one that was not present at some point during it.
 //!
-//! The hash folds the UFID's halves with one 64×64→128 multiply. UFIDs are
-//! random 128-bit values, so nothing stronger is needed; this is not a
-//! defence against chosen keys.
+//! The hash folds the UFID's halves and mixes them with one 64×64→128-bit
+//! multiply. UFIDs are random 128-bit values, so nothing stronger is needed;
+//! it is not a defence against chosen keys.
 //!
 //! Atomics and the writer mutex come through a small shim, `sync`: loom's
-//! under `cfg(loom)`, std's otherwise, so `tests/loom_cache.rs` can check
-//! the publication and reclamation orderings (with crossbeam-epoch itself
-//! built on loom under `cfg(crossbeam_loom)`).
+//! under `cfg(loom)`, std's otherwise, so `tests/loom_cache.rs` can model
+//! check publication, reclamation and growth (with crossbeam-epoch itself on
+//! loom under `cfg(crossbeam_loom)`).
 //!
 //! This module depends on nothing else in the crate.
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::size_of;
 use std::ptr;
 
 use crossbeam::epoch::{self, Guard};
@@ -81,8 +90,12 @@ mod sync {
 pub const SHARDS: usize = 64;
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 
-/// The smallest table a shard holds.
-const MIN_SLOTS: usize = 8;
+/// Slots per cache line, the unit tables are allocated in.
+const LINE_SLOTS: usize = 8;
+/// The smallest table: one line.
+const MIN_SLOTS: usize = LINE_SLOTS;
+/// Low bits of a table word that hold log2 of its line count.
+const SIZE_MASK: usize = 0x3f;
 
 /// Capacity hints above this are clamped: the cache grows on demand past it.
 const MAX_PRESIZE: usize = 1 << 24;
@@ -99,18 +112,22 @@ const TAG_MASK: usize = 0xf;
 const TAG_SHIFT: u32 = 48;
 
 /// A flow's entry: the UFID beside its value. 16-byte aligned so that a slot
-/// pointer has four free low bits for the hash tag.
+/// has four free low bits for the hash tag.
 #[repr(align(16))]
 struct Entry<V> {
     key: u128,
     value: V,
 }
 
-/// One shard's open-addressing table. Dropping it frees the slot array only;
-/// entries are freed by whoever owns them (see [`Table::free_with_entries`]).
-struct Table<V> {
-    mask: usize,
-    slots: Box<[AtomicPtr<Entry<V>>]>,
+/// Eight slots in one 64-byte line. Tables are arrays of lines, so a table
+/// is 64-byte aligned (six free bits in its word) and a probe sequence
+/// mostly stays within the line it starts in.
+#[repr(align(64))]
+struct Line<V>([AtomicPtr<Entry<V>>; LINE_SLOTS]);
+
+/// A borrowed view of a table: a power-of-two array of slots.
+struct Table<'a, V> {
+    lines: &'a [Line<V>],
 }
 
 /// A slot's value, decoded.
@@ -130,13 +147,16 @@ enum Probe<V> {
 }
 
 /// A shard: its current table, its entry count and its writer lock.
-/// Aligned to its own cache lines so writers of one shard do not disturb
-/// readers of its neighbours.
+/// Aligned to its own cache lines so that writers of one shard do not
+/// disturb readers of its neighbours.
 #[repr(align(128))]
 struct Shard<V> {
-    table: AtomicPtr<Table<V>>,
+    /// The published table word: the address of its first line, with log2
+    /// of its line count in the low bits ([`SIZE_MASK`]). Never null.
+    table: AtomicPtr<Line<V>>,
     len: AtomicUsize,
-    /// Held by writers only. Guards `used` and every store into `table`.
+    /// Held by writers only. Guards `Used` and every store into `table`
+    /// and its slots.
     writer: Mutex<Used>,
 }
 
@@ -157,11 +177,12 @@ pub struct FlowCache<V> {
 
 // SAFETY: the cache owns its `V`s. Moving the cache to another thread lets
 // that thread read and drop them (`V: Send`), and values may be dropped by
-// the epoch collector on any thread.
+// the epoch collector on any thread. `V: Sync` as for `Sync` below, since a
+// moved cache may have been shared before.
 unsafe impl<V: Send + Sync> Send for FlowCache<V> {}
 // SAFETY: through `&FlowCache` several threads read `&V` at once (`V:
-// Sync`) and one thread's insert may be dropped on another (`V: Send`).
-// Everything else shared is atomics and a mutex.
+// Sync`), and a value inserted on one thread may be dropped on another
+// (`V: Send`). Everything else shared is atomics and mutexes.
 unsafe impl<V: Send + Sync> Sync for FlowCache<V> {}
 
 impl<V: Send + Sync + 'static> FlowCache<V> {
@@ -170,15 +191,15 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
         Self::with_capacity(0)
     }
 
-    /// An empty cache sized to hold `entries` flows without growing
-    /// (hints above 16M are clamped; it still grows past them on demand).
+    /// An empty cache sized to hold `entries` flows without growing (hints
+    /// above 16M are clamped; it still grows past them on demand).
     pub fn with_capacity(entries: usize) -> Self {
         let per_shard = entries.min(MAX_PRESIZE).div_ceil(SHARDS);
         // 1/8 headroom for uneven shards, then at most 3/4 full.
         let slots = slots_for(per_shard + per_shard / 8, 4, 3);
         let shards = (0..SHARDS)
             .map(|_| Shard {
-                table: AtomicPtr::new(Box::into_raw(Box::new(Table::new(slots)))),
+                table: AtomicPtr::new(new_table(slots)),
                 len: AtomicUsize::new(0),
                 writer: Mutex::new(Used(0)),
             })
@@ -192,16 +213,19 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     /// Lock-free read: runs `f` on the value of `key` while the entry is
     /// protected (it cannot be freed until `f` returns). Keep `f` short: the
     /// thread stays pinned while it runs, which holds back reclamation.
+    #[inline]
     pub fn get<R>(&self, key: u128, f: impl FnOnce(&V) -> R) -> Option<R> {
+        let hash = hash(key);
+        let shard = self.shard(hash);
+        shard.prefetch(hash);
         let guard = epoch::pin();
-        let entry = self.find(key, &guard)?;
+        let entry = shard.find(key, hash, &guard)?;
         Some(f(&entry.value))
     }
 
     /// Whether `key` is in the cache (lock-free, as [`get`](Self::get)).
     pub fn contains(&self, key: u128) -> bool {
-        let guard = epoch::pin();
-        self.find(key, &guard).is_some()
+        self.get(key, |_| ()).is_some()
     }
 
     /// Inserts or replaces; true when the key was new. A replaced value is
@@ -218,11 +242,11 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
         loop {
             match table.probe(key, hash) {
                 Probe::Found { index, entry } => {
-                    table.slots[index].store(slot_value, Ordering::Release);
-                    // SAFETY: `entry` was unlinked just now under the shard
-                    // lock, so no later reader can reach it; readers that
-                    // already hold it are pinned, and the epoch frees it only
-                    // after they unpin.
+                    table.slot(index).store(slot_value, Ordering::Release);
+                    // SAFETY: `entry` came from `Box::into_raw` and was
+                    // unlinked just now under the shard lock, so no later
+                    // reader can reach it; readers that already hold it are
+                    // pinned, and the epoch frees it only after they unpin.
                     unsafe { defer_free_entry(&guard, entry) };
                     return false;
                 }
@@ -230,13 +254,13 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
                     reuses_tombstone: false,
                     ..
                 } if used.0 + 1 > table.max_used() => {
-                    table = shard.grow(&mut used, table, &guard);
+                    table = shard.grow(&mut used, &table, &guard);
                 }
                 Probe::Vacant {
                     index,
                     reuses_tombstone,
                 } => {
-                    table.slots[index].store(slot_value, Ordering::Release);
+                    table.slot(index).store(slot_value, Ordering::Release);
                     if !reuses_tombstone {
                         used.0 += 1;
                     }
@@ -282,21 +306,24 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     /// Visits every entry (a weakly consistent snapshot: entries present for
     /// the whole walk are seen once; entries inserted or removed meanwhile
     /// may or may not be seen). Each shard is walked on its table as it was
-    /// when the walk reached it, so `f` may itself insert or remove.
+    /// when the walk reached it, and no lock is held, so `f` may itself
+    /// insert or remove.
     pub fn for_each(&self, mut f: impl FnMut(u128, &V)) {
         let mut guard = epoch::pin();
         for shard in self.shards.iter() {
             let table = shard.load_table(&guard);
-            for slot in table.slots.iter() {
-                if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Acquire)) {
-                    // SAFETY: loaded with `Acquire` from a table reachable
-                    // while pinned: the entry is fully initialised and not
-                    // freed before `guard` unpins (see `find`).
-                    let entry = unsafe { &*entry };
-                    f(entry.key, &entry.value);
+            for line in table.lines {
+                for slot in &line.0 {
+                    if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Acquire)) {
+                        // SAFETY: as in `Shard::find`: published with
+                        // `Release`, loaded with `Acquire`, and not freed
+                        // before `guard` unpins.
+                        let entry = unsafe { &*entry };
+                        f(entry.key, &entry.value);
+                    }
                 }
             }
-            // Let reclamation advance between shards of a long walk.
+            // Let reclamation advance between the shards of a long walk.
             guard.repin();
         }
     }
@@ -306,63 +333,32 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
         let guard = epoch::pin();
         for shard in self.shards.iter() {
             let mut used = shard.lock();
-            let fresh = Box::into_raw(Box::new(Table::new(MIN_SLOTS)));
-            let old = shard.table.swap(fresh, Ordering::AcqRel);
+            let old = shard.table.swap(new_table(MIN_SLOTS), Ordering::AcqRel);
             used.0 = 0;
             shard.len.store(0, Ordering::Relaxed);
-            // SAFETY: `old` was unpublished under the shard lock: no writer
-            // will touch it again and it owns the entries in it (growth
+            // SAFETY: `old` was unpublished under the shard lock, so no
+            // writer touches it again, and it owns the entries in it (growth
             // never retires a table with its entries). Readers still in it
             // are pinned; the epoch frees it and its entries after they
             // unpin.
-            unsafe {
-                guard.defer_unchecked(move || Table::free_with_entries(old));
-            }
+            unsafe { guard.defer_unchecked(move || free_table_with_entries(old)) };
         }
     }
 
     /// Bytes the cache itself holds: shard headers, tables and entry
-    /// allocations, not what `V` owns on the heap, nor the allocator's own
+    /// allocations; not what `V` owns on the heap, nor the allocator's own
     /// per-allocation overhead, nor garbage waiting for the epoch.
     pub fn memory_bytes(&self) -> usize {
         let guard = epoch::pin();
-        let shards = std::mem::size_of_val::<[Shard<V>]>(&self.shards);
         let tables: usize = self
             .shards
             .iter()
-            .map(|shard| {
-                let table = shard.load_table(&guard);
-                std::mem::size_of::<Table<V>>() + std::mem::size_of_val::<[_]>(&table.slots)
-            })
+            .map(|shard| std::mem::size_of_val(shard.load_table(&guard).lines))
             .sum();
-        shards + tables + self.len() * std::mem::size_of::<Entry<V>>()
-    }
-
-    /// The entry of `key`, if present, protected by `guard`.
-    fn find<'g>(&self, key: u128, guard: &'g Guard) -> Option<&'g Entry<V>> {
-        let hash = hash(key);
-        let table = self.shard(hash).load_table(guard);
-        let want = tag(hash);
-        let mut index = hash as usize & table.mask;
-        for _ in 0..table.slots.len() {
-            match decode(table.slots[index].load(Ordering::Acquire)) {
-                Slot::Empty => return None,
-                Slot::Full { entry, tag } if tag == want => {
-                    // SAFETY: the slot was loaded with `Acquire` and the
-                    // entry was stored with `Release` after it was fully
-                    // written, so it is initialised. It is freed only
-                    // through the epoch after being unlinked, and we are
-                    // pinned by `guard`, so it lives as long as `'g`.
-                    let entry = unsafe { &*entry };
-                    if entry.key == key {
-                        return Some(entry);
-                    }
-                }
-                Slot::Full { .. } | Slot::Tombstone => {}
-            }
-            index = (index + 1) & table.mask;
-        }
-        None
+        size_of::<Self>()
+            + std::mem::size_of_val::<[Shard<V>]>(&self.shards)
+            + tables
+            + self.len() * size_of::<Entry<V>>()
     }
 
     fn shard(&self, hash: u64) -> &Shard<V> {
@@ -382,7 +378,7 @@ impl<V> Drop for FlowCache<V> {
             // SAFETY: `&mut self`: no reader or writer is left. The current
             // table owns its entries; tables and entries unlinked earlier
             // are the epoch's to free, not ours.
-            unsafe { Table::free_with_entries(shard.table.load(Ordering::Acquire)) };
+            unsafe { free_table_with_entries(shard.table.load(Ordering::Acquire)) };
         }
     }
 }
@@ -394,86 +390,152 @@ impl<V> fmt::Debug for FlowCache<V> {
             .iter()
             .map(|shard| shard.len.load(Ordering::Relaxed))
             .sum();
-        f.debug_struct("FlowCache").field("len", &len).finish_non_exhaustive()
+        f.debug_struct("FlowCache")
+            .field("len", &len)
+            .finish_non_exhaustive()
     }
 }
 
 impl<V> Shard<V> {
+    /// Brings the line of `hash`'s home slot towards the cache, before the
+    /// lookup pins the thread. Only a hint: it reads nothing.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let (first, lines) = unpack(self.table.load(Ordering::Relaxed));
+            let line = first.wrapping_add((hash as usize / LINE_SLOTS) & (lines - 1));
+            // SAFETY: a prefetch never faults and has no effect the program
+            // can observe, so an address into a table freed since the load
+            // above is harmless. Nothing is dereferenced.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.cast::<i8>()) };
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = hash;
+    }
+
+    /// The entry of `key`, if present, protected by `guard`.
+    #[inline]
+    fn find<'g>(&self, key: u128, hash: u64, guard: &'g Guard) -> Option<&'g Entry<V>> {
+        let table = self.load_table(guard);
+        let want = tag(hash);
+        let mask = table.mask();
+        let mut index = hash as usize & mask;
+        for _ in 0..=mask {
+            match decode(table.slot(index).load(Ordering::Acquire)) {
+                Slot::Empty => return None,
+                Slot::Full { entry, tag } if tag == want => {
+                    // SAFETY: the slot was loaded with `Acquire` and the
+                    // entry stored into it with `Release` after it was fully
+                    // written, so it is initialised. It is freed only
+                    // through the epoch after being unlinked, and we are
+                    // pinned by `guard`, so it lives as long as `'g`.
+                    let entry = unsafe { &*entry };
+                    if entry.key == key {
+                        return Some(entry);
+                    }
+                }
+                Slot::Full { .. } | Slot::Tombstone => {}
+            }
+            index = (index + 1) & mask;
+        }
+        None
+    }
+
     /// Takes the writer lock. Nothing that can panic runs under it, so a
-    /// poisoned lock still guards consistent data.
+    /// poisoned lock would still guard consistent data.
     fn lock(&self) -> MutexGuard<'_, Used> {
         self.writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The published table, for a reader.
-    fn load_table<'g>(&self, _guard: &'g Guard) -> &'g Table<V> {
-        // SAFETY: tables are published with `Release` after being filled and
-        // are never null; a replaced table is freed through the epoch, and
-        // the caller is pinned by `_guard`.
-        unsafe { &*self.table.load(Ordering::Acquire) }
+    /// The published table, for a reader pinned by `_guard`.
+    #[inline]
+    fn load_table<'g>(&self, _guard: &'g Guard) -> Table<'g, V> {
+        // SAFETY: tables are published with `Release` after being filled
+        // and the word is never null; a replaced table is freed through the
+        // epoch, and the caller is pinned by `_guard`.
+        unsafe { Table::from_word(self.table.load(Ordering::Acquire)) }
     }
 
     /// The published table, for the writer holding the lock (`_locked`).
     /// Valid while the lock is held: callers use it only before unlocking.
-    fn current_table(&self, _locked: &Used) -> &Table<V> {
+    fn current_table(&self, _locked: &Used) -> Table<'_, V> {
         // SAFETY: only lock holders replace the table, and they retire the
         // old one through the epoch; while we hold the lock the current
-        // table cannot be retired, and any pinned guard of ours keeps it
-        // alive until we drop the guard after unlocking.
-        unsafe { &*self.table.load(Ordering::Acquire) }
+        // table cannot be retired, and the writer's own pin keeps it alive
+        // until it unpins, after unlocking.
+        unsafe { Table::from_word(self.table.load(Ordering::Acquire)) }
     }
 
-    /// Publishes a table sized for the live entries (twice them, so that
-    /// at least a quarter of it can fill before the next rebuild) and
-    /// retires `old`. Returns the new table.
-    fn grow(&self, used: &mut Used, old: &Table<V>, guard: &Guard) -> &Table<V> {
+    /// Publishes a table of twice the live entries (plus the one being
+    /// inserted), so at least a quarter of it can fill before the next
+    /// rebuild, and retires `old`. Returns the new table.
+    fn grow(&self, used: &mut Used, old: &Table<'_, V>, guard: &Guard) -> Table<'_, V> {
         let live = self.len.load(Ordering::Relaxed);
-        let new = Table::new(slots_for(live + 1, 2, 1));
-        for slot in old.slots.iter() {
-            let raw = slot.load(Ordering::Relaxed);
-            if let Slot::Full { entry, .. } = decode(raw) {
-                // SAFETY: entries in the current table are live and were
-                // written by lock holders, which happen before us.
-                let key = unsafe { (*entry).key };
-                new.place(hash(key), raw);
+        let word = new_table(slots_for(live + 1, 2, 1));
+        // SAFETY: just allocated and not yet published: ours alone.
+        let new = unsafe { Table::from_word(word) };
+        for line in old.lines {
+            for slot in &line.0 {
+                let raw = slot.load(Ordering::Relaxed);
+                if let Slot::Full { entry, .. } = decode(raw) {
+                    // SAFETY: entries in the current table are live, and
+                    // were written by lock holders, which happen before us.
+                    let key = unsafe { (*entry).key };
+                    new.place(hash(key), raw);
+                }
             }
         }
         used.0 = live;
-        let old = self
-            .table
-            .swap(Box::into_raw(Box::new(new)), Ordering::AcqRel);
+        let old = self.table.swap(word, Ordering::AcqRel);
         // SAFETY: `old` is unpublished under the lock; its entries now
-        // belong to the new table, so only the slot array is freed, after
-        // every reader still probing it has unpinned.
-        unsafe { guard.defer_unchecked(move || drop(Box::from_raw(old))) };
-        // SAFETY: just published by us under the lock (see `current_table`).
-        unsafe { &*self.table.load(Ordering::Relaxed) }
+        // belong to the new table, so only its lines are freed, after every
+        // reader still probing it has unpinned.
+        unsafe { guard.defer_unchecked(move || free_table(old)) };
+        new
     }
 }
 
-impl<V> Table<V> {
-    /// A table of `slots` empty slots (a power of two).
-    fn new(slots: usize) -> Self {
-        Self {
-            mask: slots - 1,
-            slots: (0..slots).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
-        }
+impl<'a, V> Table<'a, V> {
+    /// Views a published table word.
+    ///
+    /// # Safety
+    ///
+    /// `word` came from [`new_table`] and the table is not freed during `'a`.
+    #[inline]
+    unsafe fn from_word(word: *mut Line<V>) -> Self {
+        let (first, lines) = unpack(word);
+        // SAFETY: `new_table` allocated `lines` initialised lines at `first`;
+        // the caller keeps them alive for `'a`.
+        let lines = unsafe { std::slice::from_raw_parts(first, lines) };
+        Self { lines }
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.lines.len() * LINE_SLOTS - 1
+    }
+
+    #[inline]
+    fn slot(&self, index: usize) -> &'a AtomicPtr<Entry<V>> {
+        &self.lines[index / LINE_SLOTS].0[index % LINE_SLOTS]
     }
 
     /// Most slots (entries plus tombstones) in use before a rebuild: 3/4.
     fn max_used(&self) -> usize {
-        self.slots.len() / 4 * 3
+        self.lines.len() * LINE_SLOTS / 4 * 3
     }
 
     /// Where `key` is, or where it would go. Writers only, under the lock.
     fn probe(&self, key: u128, hash: u64) -> Probe<V> {
         let want = tag(hash);
-        let mut index = hash as usize & self.mask;
+        let mut index = hash as usize & self.mask();
         let mut tombstone = None;
-        for _ in 0..self.slots.len() {
-            match decode(self.slots[index].load(Ordering::Relaxed)) {
+        for _ in 0..=self.mask() {
+            match decode(self.slot(index).load(Ordering::Relaxed)) {
                 Slot::Empty => break,
                 Slot::Tombstone => {
                     tombstone.get_or_insert(index);
@@ -487,15 +549,15 @@ impl<V> Table<V> {
                 }
                 Slot::Full { .. } => {}
             }
-            index = (index + 1) & self.mask;
+            index = (index + 1) & self.mask();
         }
         match tombstone {
             Some(index) => Probe::Vacant {
                 index,
                 reuses_tombstone: true,
             },
-            // Either the empty slot the loop stopped at or, if the table had
-            // none (never: at most 3/4 is used), a slot that is not full.
+            // The empty slot the loop stopped at (the table always has one:
+            // at most 3/4 of it is used).
             None => Probe::Vacant {
                 index,
                 reuses_tombstone: false,
@@ -507,17 +569,17 @@ impl<V> Table<V> {
     /// probe goes past this one, so it and the tombstones just before it
     /// become empty again; otherwise it becomes a tombstone.
     fn unlink(&self, index: usize, used: &mut Used) {
-        let next = (index + 1) & self.mask;
-        if !matches!(decode(self.slots[next].load(Ordering::Relaxed)), Slot::Empty) {
-            self.slots[index].store(tombstone(), Ordering::Release);
+        let next = (index + 1) & self.mask();
+        if !matches!(decode(self.slot(next).load(Ordering::Relaxed)), Slot::Empty) {
+            self.slot(index).store(tombstone(), Ordering::Release);
             return;
         }
         let mut index = index;
         loop {
-            self.slots[index].store(ptr::null_mut(), Ordering::Release);
+            self.slot(index).store(ptr::null_mut(), Ordering::Release);
             used.0 -= 1;
-            index = index.wrapping_sub(1) & self.mask;
-            if !matches!(decode(self.slots[index].load(Ordering::Relaxed)), Slot::Tombstone) {
+            index = index.wrapping_sub(1) & self.mask();
+            if !matches!(decode(self.slot(index).load(Ordering::Relaxed)), Slot::Tombstone) {
                 break;
             }
         }
@@ -525,33 +587,67 @@ impl<V> Table<V> {
 
     /// Puts an entry's slot value into a fresh, unpublished table.
     fn place(&self, hash: u64, raw: *mut Entry<V>) {
-        let mut index = hash as usize & self.mask;
-        for _ in 0..self.slots.len() {
-            if matches!(decode(self.slots[index].load(Ordering::Relaxed)), Slot::Empty) {
-                self.slots[index].store(raw, Ordering::Relaxed);
+        let mut index = hash as usize & self.mask();
+        for _ in 0..=self.mask() {
+            if matches!(decode(self.slot(index).load(Ordering::Relaxed)), Slot::Empty) {
+                self.slot(index).store(raw, Ordering::Relaxed);
                 return;
             }
-            index = (index + 1) & self.mask;
+            index = (index + 1) & self.mask();
         }
     }
+}
 
-    /// Frees a table and every entry in it.
-    ///
-    /// # Safety
-    ///
-    /// `table` came from `Box::into_raw`, is unreachable to readers and
-    /// writers, and owns its entries (no other table links them).
-    unsafe fn free_with_entries(table: *mut Table<V>) {
-        // SAFETY: the caller's contract.
-        let table = unsafe { Box::from_raw(table) };
-        for slot in table.slots.iter() {
+/// Allocates an empty table of `slots` slots (a power of two, at least
+/// [`MIN_SLOTS`]) and returns its word.
+fn new_table<V>(slots: usize) -> *mut Line<V> {
+    let lines: Box<[Line<V>]> = (0..slots / LINE_SLOTS)
+        .map(|_| Line(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))))
+        .collect();
+    let log2 = lines.len().trailing_zeros() as usize;
+    Box::into_raw(lines).cast::<Line<V>>().wrapping_byte_add(log2)
+}
+
+/// Splits a table word into its first line and its line count.
+#[inline]
+fn unpack<V>(word: *mut Line<V>) -> (*mut Line<V>, usize) {
+    let log2 = word as usize & SIZE_MASK;
+    (word.wrapping_byte_sub(log2), 1 << log2)
+}
+
+/// Frees a table's lines, not the entries they point to.
+///
+/// # Safety
+///
+/// `word` came from [`new_table`], and the table is unreachable to readers
+/// and writers.
+unsafe fn free_table<V>(word: *mut Line<V>) {
+    let (first, lines) = unpack(word);
+    // SAFETY: `new_table` made this boxed slice of `lines` lines at `first`;
+    // the caller guarantees nobody else can reach it.
+    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, lines)) });
+}
+
+/// Frees a table and every entry in it.
+///
+/// # Safety
+///
+/// As [`free_table`], and the table owns its entries: no other table
+/// links them.
+unsafe fn free_table_with_entries<V>(word: *mut Line<V>) {
+    // SAFETY: the caller's contract: the table is alive and ours alone.
+    let table = unsafe { Table::from_word(word) };
+    for line in table.lines {
+        for slot in &line.0 {
             if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Relaxed)) {
-                // SAFETY: the table owns its entries, each was made by
+                // SAFETY: the table owns its entries; each was made by
                 // `Box::into_raw` and appears in exactly one slot.
                 drop(unsafe { Box::from_raw(entry) });
             }
         }
     }
+    // SAFETY: the caller's contract; the view above is no longer used.
+    unsafe { free_table(word) };
 }
 
 /// Frees `entry` once no pinned thread can hold it.
@@ -559,11 +655,11 @@ impl<V> Table<V> {
 /// # Safety
 ///
 /// `entry` came from `Box::into_raw`, was just unlinked from the current
-/// table under the shard lock, and is linked from no table a later reader
-/// can reach.
+/// table under the shard lock, and no table a later reader can reach
+/// links it.
 unsafe fn defer_free_entry<V>(guard: &Guard, entry: *mut Entry<V>) {
-    // SAFETY: the caller's contract; `guard.defer_unchecked` runs the drop
-    // after every thread pinned now has unpinned.
+    // SAFETY: the caller's contract; `defer_unchecked` runs the drop after
+    // every thread pinned now has unpinned.
     unsafe { guard.defer_unchecked(move || drop(Box::from_raw(entry))) };
 }
 
@@ -602,8 +698,8 @@ fn decode<V>(raw: *mut Entry<V>) -> Slot<V> {
     }
 }
 
-/// The smallest power-of-two slot count that keeps `entries` at most
-/// `den/num` of it (`num/den` slots per entry), at least [`MIN_SLOTS`].
+/// The smallest power-of-two slot count that gives `entries` at least
+/// `num/den` slots each, and at least [`MIN_SLOTS`].
 fn slots_for(entries: usize, num: usize, den: usize) -> usize {
     let wanted = entries.saturating_mul(num).div_ceil(den).max(MIN_SLOTS);
     wanted
@@ -705,7 +801,7 @@ mod tests {
         let max_slots: usize = cache
             .shards
             .iter()
-            .map(|s| s.load_table(&epoch::pin()).slots.len())
+            .map(|s| s.load_table(&epoch::pin()).mask() + 1)
             .max()
             .unwrap_or(0);
         assert!(max_slots <= 256, "tables grew under churn: {max_slots} slots");
@@ -713,38 +809,64 @@ mod tests {
 
     #[test]
     fn probes_cross_tombstones_and_wrap() {
-        // One shard's tiny table, filled around its end, with holes.
-        let table = Table::<u64>::new(8);
+        // A lone 8-slot table, filled around its end, with holes.
+        let word = new_table::<u64>(8);
+        // SAFETY: just allocated; freed at the end of the test.
+        let table = unsafe { Table::from_word(word) };
+        assert_eq!(table.mask(), 7);
         let mut used = Used(0);
         let entries: Vec<_> = (0..5u128)
             .map(|key| Box::into_raw(Box::new(Entry { key, value: 0 })))
             .collect();
-        // Everything homes at slot 6, so the chain is 6, 7, 0, 1, 2.
+        // Everything homes at slot 6 (tag 0), so the chain is 6, 7, 0, 1, 2.
         let home = 6u64;
         for &entry in &entries {
             table.place(home, entry);
             used.0 += 1;
         }
+        let state = |index: usize| decode(table.slot(index).load(Ordering::Relaxed));
         assert!(matches!(table.probe(4, home), Probe::Found { index: 2, .. }));
-        table.unlink(0, &mut used); // slot 0 holds key 2: next is full, tombstone
-        assert!(matches!(decode(table.slots[0].load(Ordering::Relaxed)), Slot::Tombstone));
+        table.unlink(0, &mut used); // key 2: slot 1 is full, so a tombstone
+        assert!(matches!(state(0), Slot::Tombstone));
         assert!(matches!(table.probe(4, home), Probe::Found { index: 2, .. }));
         assert!(matches!(
             table.probe(9, home),
             Probe::Vacant { index: 0, reuses_tombstone: true }
         ));
         table.unlink(2, &mut used); // key 4, end of the chain: empty; slot 1 is full, so 0 stays
-        assert!(matches!(decode(table.slots[2].load(Ordering::Relaxed)), Slot::Empty));
-        assert!(matches!(decode(table.slots[0].load(Ordering::Relaxed)), Slot::Tombstone));
+        assert!(matches!(state(2), Slot::Empty));
+        assert!(matches!(state(0), Slot::Tombstone));
         table.unlink(1, &mut used); // key 3: 1 and the tombstone at 0 become empty
-        assert!(matches!(decode(table.slots[1].load(Ordering::Relaxed)), Slot::Empty));
-        assert!(matches!(decode(table.slots[0].load(Ordering::Relaxed)), Slot::Empty));
+        assert!(matches!(state(1), Slot::Empty));
+        assert!(matches!(state(0), Slot::Empty));
         assert_eq!(used.0, 2);
         assert!(matches!(table.probe(1, home), Probe::Found { index: 7, .. }));
+        assert!(matches!(
+            table.probe(9, home),
+            Probe::Vacant { index: 0, reuses_tombstone: false }
+        ));
+        // SAFETY: made by `new_table` above, no longer viewed; its entries
+        // are freed below, one by one.
+        unsafe { free_table(word) };
         for entry in entries {
-            // SAFETY: made by `Box::into_raw` above; the table is not freed
-            // with its entries.
+            // SAFETY: made by `Box::into_raw` above.
             drop(unsafe { Box::from_raw(entry) });
+        }
+    }
+
+    #[test]
+    fn table_words_pack_size_and_address() {
+        for slots in [8usize, 16, 1024, 1 << 16] {
+            let word = new_table::<u8>(slots);
+            let (first, lines) = unpack(word);
+            assert_eq!(lines * LINE_SLOTS, slots);
+            assert_eq!(first as usize % 64, 0);
+            // SAFETY: made by `new_table` just above.
+            let table = unsafe { Table::from_word(word) };
+            assert_eq!(table.mask() + 1, slots);
+            assert!(std::ptr::eq(table.slot(slots - 1), &table.lines[lines - 1].0[7]));
+            // SAFETY: made by `new_table`, no longer viewed.
+            unsafe { free_table(word) };
         }
     }
 
@@ -770,7 +892,7 @@ mod tests {
         assert_eq!(slots_for(7, 4, 3), 16);
         assert_eq!(slots_for(usize::MAX, 2, 1), 1 << (usize::BITS - 1));
         let cache = FlowCache::<u8>::with_capacity(usize::MAX);
-        let slots = cache.shards[0].load_table(&epoch::pin()).slots.len();
+        let slots = cache.shards[0].load_table(&epoch::pin()).mask() + 1;
         assert!(slots.is_power_of_two() && slots <= 4 * MAX_PRESIZE / SHARDS, "{slots}");
         let cache = FlowCache::<u8>::with_capacity(100_000);
         let before = cache.memory_bytes();
