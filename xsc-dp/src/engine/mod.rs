@@ -651,15 +651,16 @@ impl<D: FlowDevice + 'static> Offloader<D> {
         drop(x);
         // A table the device will not destroy stays known (and counted in
         // `live_tables`), so the leak shows and a later flush retries it.
-        self.shared.tables.lock().retain(|_, t| {
-            match self.shared.device.async_table_destroy(*t) {
+        self.shared
+            .tables
+            .lock()
+            .retain(|_, t| match self.shared.device.async_table_destroy(*t) {
                 Ok(()) => false,
                 Err(e) => {
                     first.get_or_insert(e);
                     true
                 }
-            }
-        });
+            });
         first.map_or(Ok(()), Err)
     }
 

@@ -11,7 +11,7 @@ use crate::rule::{HwRule, Item};
 pub(crate) fn shape_key(rule: &HwRule) -> u64 {
     // foldhash (hashbrown's own hasher) with a fixed seed: fast, and the
     // same key for the same shape in every worker and run.
-    let mut h = foldhash::fast::FixedState::with_seed(0x7e91_a7).build_hasher();
+    let mut h = foldhash::fast::FixedState::with_seed(0x007e_91a7).build_hasher();
     rule.attr.hash(&mut h);
     for item in &rule.pattern {
         std::mem::discriminant(item).hash(&mut h);

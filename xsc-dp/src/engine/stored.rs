@@ -62,6 +62,7 @@ use crate::odp::netlink::{
     decode_actions_into, decode_key_into, encode_actions, encode_key, encode_mask, ErrorKind,
     NetlinkError, PortMap, PortTable,
 };
+use crate::odp::{Actions, FlowMask};
 use crate::odp::{
     DpLayer, FlowStats, KeyAttr, Megaflow, OdpPort, Offloaded, PortName, Style, Ufid,
 };
@@ -200,6 +201,18 @@ pub struct Interner {
     actions: HashSet<Interned<Box<[u8]>>>,
     ports: PortTable,
     scratch: Scratch,
+    memo: Option<Box<Memo>>,
+}
+
+/// The last stored flow's mask and actions with their blobs. Flows come in
+/// runs of one subtable with the same actions (a revalidation, a burst of
+/// new connections), so the next one usually skips encoding and hashing
+/// both.
+struct Memo {
+    mask: FlowMask,
+    actions: Actions,
+    shape: Interned<Shape>,
+    blob: Interned<Box<[u8]>>,
 }
 
 impl Interner {
@@ -210,6 +223,7 @@ impl Interner {
             actions: HashSet::new(),
             ports: PortTable::new(AUTO_PORT_BASE),
             scratch: Scratch::default(),
+            memo: None,
         }
     }
 
@@ -234,6 +248,7 @@ impl Interner {
 
     /// Forgets every blob that no [`StoredFlow`] holds any more.
     pub fn sweep(&mut self) {
+        self.memo = None;
         // A count of 1 is the set's own reference.  No other thread can
         // take a new one: blobs are only handed out through `&mut self`.
         self.masks.retain(|b| Arc::strong_count(&b.0) > 1);
@@ -265,34 +280,45 @@ impl Interner {
         }
         let actions = intern(&mut self.actions, out, |b| b.into());
         let shape = intern(&mut self.masks, mask.unwrap_or(&[]), Shape::new);
+        pack_stored(out, key, mask.is_some(), shape, actions, in_port_name)
+    }
+}
 
-        out.clear();
-        let mut flags = 0;
-        if mask.is_some() {
-            if let Some(f) = pack(key, &shape.0, out) {
-                if out.len() <= key.len() {
-                    flags = f;
-                }
+/// A flow from its key and its interned mask and actions.
+fn pack_stored(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    has_mask: bool,
+    shape: Interned<Shape>,
+    actions: Interned<Box<[u8]>>,
+    in_port_name: Option<PortName>,
+) -> StoredFlow {
+    out.clear();
+    let mut flags = 0;
+    if has_mask {
+        if let Some(f) = pack(key, &shape.0, out) {
+            if out.len() <= key.len() {
+                flags = f;
             }
         }
-        if flags == 0 {
-            out.clear();
-            out.extend_from_slice(key);
-        }
-        if mask.is_none() {
-            flags |= KEY_ONLY;
-        }
-        if let Some(name) = in_port_name {
-            let s = name.as_str().as_bytes();
-            out.extend_from_slice(s);
-            out.push(s.len() as u8);
-            flags |= IN_PORT_NAME;
-        }
-        StoredFlow {
-            mask: shape,
-            actions,
-            key: KeyBytes::new(flags, out),
-        }
+    }
+    if flags == 0 {
+        out.clear();
+        out.extend_from_slice(key);
+    }
+    if !has_mask {
+        flags |= KEY_ONLY;
+    }
+    if let Some(name) = in_port_name {
+        let s = name.as_str().as_bytes();
+        out.extend_from_slice(s);
+        out.push(s.len() as u8);
+        flags |= IN_PORT_NAME;
+    }
+    StoredFlow {
+        mask: shape,
+        actions,
+        key: KeyBytes::new(flags, out),
     }
 }
 
@@ -677,9 +703,27 @@ impl StoredFlow {
         s: &mut Scratch,
     ) -> Result<StoredFlow, NetlinkError> {
         s.key.clear();
+        encode_key(&flow.key, &mut interner.ports, &mut s.key)?;
+        let in_port_name = match flow.key.in_port {
+            OdpPort::Name(n) if flow.key.has(KeyAttr::InPort) => Some(n),
+            _ => None,
+        };
+        if let Some(m) = interner
+            .memo
+            .as_ref()
+            .filter(|m| m.mask == flow.mask && m.actions == flow.actions)
+        {
+            // Same mask and actions as the last flow (whose actions named
+            // no port): only the key is new.
+            let (shape, blob) = (m.shape.clone(), m.blob.clone());
+            let stored = pack_stored(&mut s.out, &s.key, true, shape, blob, in_port_name);
+            if in_port_name.is_some() {
+                check_names(&stored, flow)?;
+            }
+            return Ok(stored);
+        }
         s.mask.clear();
         s.actions.clear();
-        encode_key(&flow.key, &mut interner.ports, &mut s.key)?;
         encode_mask(&flow.mask, &mut s.mask)?;
         let mut rec = RecordNames {
             table: &mut interner.ports,
@@ -687,10 +731,6 @@ impl StoredFlow {
         };
         encode_actions(&flow.actions, &mut rec, &mut s.actions)?;
         let names = rec.names;
-        let in_port_name = match flow.key.in_port {
-            OdpPort::Name(n) if flow.key.has(KeyAttr::InPort) => Some(n),
-            _ => None,
-        };
         let (key, mask, actions) = (
             core::mem::take(&mut s.key),
             core::mem::take(&mut s.mask),
@@ -698,20 +738,16 @@ impl StoredFlow {
         );
         let stored = interner.store(s, &key, Some(&mask), &actions, &names, in_port_name);
         (s.key, s.mask, s.actions) = (key, mask, actions);
+        if names.is_empty() {
+            interner.memo = Some(Box::new(Memo {
+                mask: flow.mask.clone(),
+                actions: flow.actions.clone(),
+                shape: stored.mask.clone(),
+                blob: stored.actions.clone(),
+            }));
+        }
         if in_port_name.is_some() || !names.is_empty() {
-            // Numbers stand in for names: check that they all come back as
-            // the names (and numbers) they were.
-            let mut back = Megaflow::default();
-            stored.load(&mut back)?;
-            if back.key != flow.key || back.actions != flow.actions {
-                return Err(NetlinkError {
-                    attr: "in_port / output port",
-                    offset: 0,
-                    kind: ErrorKind::Unsupported(
-                        "port names mixed with port numbers from 0xf0000000 up",
-                    ),
-                });
-            }
+            check_names(&stored, flow)?;
         }
         Ok(stored)
     }
@@ -1074,4 +1110,19 @@ mod tests {
         assert!(name_action_ports(&[1, 0, 0, 0, 3, b'p'], &mut a).is_err());
         assert!(name_action_ports(&[1, 0, 0, 0, 2, b'p', b'1'], &mut a).is_ok());
     }
+}
+
+/// Numbers stood in for port names: check that they all come back as the
+/// names (and numbers) they were.
+fn check_names(stored: &StoredFlow, flow: &Megaflow) -> Result<(), NetlinkError> {
+    let mut back = Megaflow::default();
+    stored.load(&mut back)?;
+    if back.key != flow.key || back.actions != flow.actions {
+        return Err(NetlinkError {
+            attr: "in_port / output port",
+            offset: 0,
+            kind: ErrorKind::Unsupported("port names mixed with port numbers from 0xf0000000 up"),
+        });
+    }
+    Ok(())
 }
