@@ -262,15 +262,21 @@ pub(crate) struct Entry {
     bytes: AtomicU64,
     /// Milliseconds since the engine started, plus one; 0: never used.
     used: AtomicU64,
+    /// Where the owning worker keeps the flow's rule ([`NO_SLOT`]: no rule).
+    slot: u32,
 }
 
+/// [`Entry::slot`] of a flow without a rule.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
 impl Entry {
-    fn new(state: FlowState, c: Counters, used: u64) -> Self {
+    fn new(state: FlowState, c: Counters, used: u64, slot: u32) -> Self {
         Self {
             state,
             packets: AtomicU64::new(c.packets),
             bytes: AtomicU64::new(c.bytes),
             used: AtomicU64::new(used),
+            slot,
         }
     }
 

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use super::shape::shape_key;
 use super::stored::{format_offloaded, Interner, StoredFlow};
-use super::{key_ufid, ConnEntryState, Entry, FlowState, Op, Shared, Xlate};
+use super::{key_ufid, ConnEntryState, Entry, FlowState, Op, Shared, Xlate, NO_SLOT};
 use crate::device::{Completion, FlowDevice, TableHandle};
 use crate::dpdk::{Counters, DpdkError};
 use crate::odp::{ConnEntry, FlowStats, Megaflow};
@@ -52,10 +52,12 @@ pub(crate) fn route(key: u128, workers: usize) -> usize {
     ((h >> 32) as usize) % workers
 }
 
-/// An offloaded flow.
+/// An offloaded flow, in the worker's slab; its cache entry holds the
+/// index.
 struct Slot<R> {
+    key: u128,
     rule: R,
-    resources: Box<[Resource]>,
+    resources: Arc<[Resource]>,
     /// Counters of the rules this flow had before its last modification.
     base: Counters,
     /// The current rule's counters at the last sweep.
@@ -69,7 +71,7 @@ struct Slot<R> {
 /// then the same in the CT-NAT group.
 struct ConnSlot<R> {
     rules: SmallVec<[R; 4]>,
-    resources: Box<[Resource]>,
+    resources: Arc<[Resource]>,
 }
 
 /// One operation of the batch being built.
@@ -77,14 +79,14 @@ enum Stage {
     Flow {
         key: u128,
         stored: Option<StoredFlow>,
-        resources: Box<[Resource]>,
+        resources: Arc<[Resource]>,
         rules: Range<usize>,
         /// Settled before the device (rejected, or a fixed rule failed).
         settled: Option<FlowState>,
     },
     Conn {
         key: u128,
-        resources: Box<[Resource]>,
+        resources: Arc<[Resource]>,
         rules: Range<usize>,
         settled: Option<FlowState>,
     },
@@ -104,7 +106,11 @@ pub(crate) struct Worker<D: FlowDevice> {
     index: usize,
     shared: Arc<Shared<D>>,
     rx: Receiver<Msg>,
-    flows: HashMap<u128, Slot<D::Rule>>,
+    /// Offloaded flows; a flow's cache entry says where its slot is.
+    slab: Vec<Option<Slot<D::Rule>>>,
+    free: Vec<u32>,
+    /// Resource lists, shared by the flows that took the same ones.
+    resource_sets: HashSet<Arc<[Resource]>>,
     conns: HashMap<u128, ConnSlot<D::Rule>>,
     interner: Interner,
     /// Template tables this worker has looked up.
@@ -119,7 +125,7 @@ pub(crate) struct Worker<D: FlowDevice> {
     results: Vec<Result<D::Rule, DpdkError>>,
     completions: Vec<Completion>,
     doomed: Vec<Doomed<D::Rule>>,
-    releases: Vec<Box<[Resource]>>,
+    releases: Vec<Arc<[Resource]>>,
     notes: Vec<(Op, FlowState)>,
     scratch: RteRule,
     megaflow: Megaflow,
@@ -135,7 +141,9 @@ impl<D: FlowDevice> Worker<D> {
             index,
             shared,
             rx,
-            flows: HashMap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            resource_sets: HashSet::new(),
             conns: HashMap::new(),
             interner: Interner::new(),
             tables: HashMap::new(),
@@ -245,10 +253,55 @@ impl<D: FlowDevice> Worker<D> {
         self.used_rules - 1
     }
 
-    fn set_flow(&self, key: u128, state: FlowState, c: Counters, used: u64) {
+    fn set_flow(&self, key: u128, state: FlowState, c: Counters, used: u64, slot: u32) {
         let prev = self.shared.flows.get(key, |e| e.state.clone());
         self.shared.recount(false, prev.as_ref(), Some(&state));
-        self.shared.flows.insert(key, Entry::new(state, c, used));
+        self.shared
+            .flows
+            .insert(key, Entry::new(state, c, used, slot));
+    }
+
+    /// Takes the slot of `key`'s offloaded flow out of the slab. The
+    /// caller then replaces or removes the flow's cache entry, which still
+    /// names the (now free) slot.
+    fn take_slot(&mut self, key: u128) -> Option<Slot<D::Rule>> {
+        let at = self.shared.flows.get(key, |e| e.slot)?;
+        let slot = self.slab.get_mut(at as usize)?.take()?;
+        debug_assert_eq!(slot.key, key);
+        self.free.push(at);
+        Some(slot)
+    }
+
+    fn has_slot(&self, key: u128) -> bool {
+        self.shared
+            .flows
+            .get(key, |e| e.slot != NO_SLOT)
+            .unwrap_or(false)
+    }
+
+    /// Puts a slot in the slab; returns its index.
+    fn put_slot(&mut self, slot: Slot<D::Rule>) -> u32 {
+        match self.free.pop() {
+            Some(at) => {
+                self.slab[at as usize] = Some(slot);
+                at
+            }
+            None => {
+                self.slab.push(Some(slot));
+                (self.slab.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The shared copy of the last translation's resource list.
+    fn intern_resources(&mut self) -> Arc<[Resource]> {
+        let list = &self.translation.resources[..];
+        if let Some(r) = self.resource_sets.get(list) {
+            return r.clone();
+        }
+        let r: Arc<[Resource]> = Arc::from(list);
+        self.resource_sets.insert(r.clone());
+        r
     }
 
     fn set_conn(&self, key: u128, state: FlowState) {
@@ -262,8 +315,8 @@ impl<D: FlowDevice> Worker<D> {
 
     fn stage_put(&mut self, key: u128, flow: &Megaflow) {
         self.in_batch.insert(key);
-        if !self.flows.contains_key(&key) {
-            self.set_flow(key, FlowState::Pending, Counters::default(), 0);
+        if !self.has_slot(key) {
+            self.set_flow(key, FlowState::Pending, Counters::default(), 0, NO_SLOT);
         }
         let stored = match StoredFlow::new(flow, &mut self.interner) {
             Ok(s) => s,
@@ -272,7 +325,7 @@ impl<D: FlowDevice> Worker<D> {
                 return self.stages.push(Stage::Flow {
                     key,
                     stored: None,
-                    resources: Box::default(),
+                    resources: Arc::from([]),
                     rules: 0..0,
                     settled: Some(FlowState::Rejected(Arc::new(r))),
                 });
@@ -294,13 +347,13 @@ impl<D: FlowDevice> Worker<D> {
             return self.stages.push(Stage::Flow {
                 key,
                 stored: None,
-                resources: Box::default(),
+                resources: Arc::from([]),
                 rules: 0..0,
                 settled,
             });
         }
         drop(x);
-        let resources: Box<[Resource]> = self.translation.resources.iter().cloned().collect();
+        let resources = self.intern_resources();
         let i = self.next_rule();
         if let Err(e) = lower(&self.translation.rule, &mut self.rte[i]) {
             self.used_rules -= 1;
@@ -309,7 +362,7 @@ impl<D: FlowDevice> Worker<D> {
             return self.stages.push(Stage::Flow {
                 key,
                 stored: None,
-                resources: Box::default(),
+                resources: Arc::from([]),
                 rules: 0..0,
                 settled: Some(FlowState::Rejected(Arc::new(r))),
             });
@@ -338,7 +391,7 @@ impl<D: FlowDevice> Worker<D> {
             Err(r) => {
                 return self.stages.push(Stage::Conn {
                     key,
-                    resources: Box::default(),
+                    resources: Arc::from([]),
                     rules: 0..0,
                     settled: Some(FlowState::Rejected(Arc::new(r))),
                 })
@@ -349,13 +402,13 @@ impl<D: FlowDevice> Worker<D> {
             self.release_locked(&mut x, &t.resources);
             return self.stages.push(Stage::Conn {
                 key,
-                resources: Box::default(),
+                resources: Arc::from([]),
                 rules: 0..0,
                 settled: Some(FlowState::Failed(Arc::new(e))),
             });
         }
         drop(x);
-        let resources: Box<[Resource]> = t.resources.iter().cloned().collect();
+        let resources: Arc<[Resource]> = t.resources.iter().cloned().collect();
         let start = self.used_rules;
         for rule in &t.rules {
             let i = self.next_rule();
@@ -365,7 +418,7 @@ impl<D: FlowDevice> Worker<D> {
                 let r = Rejected::new("rte_flow", e.to_string());
                 return self.stages.push(Stage::Conn {
                     key,
-                    resources: Box::default(),
+                    resources: Arc::from([]),
                     rules: 0..0,
                     settled: Some(FlowState::Rejected(Arc::new(r))),
                 });
@@ -501,12 +554,12 @@ impl<D: FlowDevice> Worker<D> {
         &mut self,
         key: u128,
         stored: Option<StoredFlow>,
-        resources: Box<[Resource]>,
+        resources: Arc<[Resource]>,
         made: Option<Result<D::Rule, DpdkError>>,
         settled: Option<FlowState>,
     ) {
-        let old = self.flows.remove(&key);
-        let (mut base, mut used) = (Counters::default(), 0);
+        let old = self.take_slot(key);
+        let (mut base, mut used, mut at) = (Counters::default(), 0, NO_SLOT);
         if let Some(old) = old {
             // Make-before-break: the old rule goes after the new one is in
             // (or after the flow is settled in software), with its counts.
@@ -522,17 +575,15 @@ impl<D: FlowDevice> Worker<D> {
         let state = match (made, stored, settled) {
             (Some(Ok(rule)), Some(stored), None) => {
                 self.shared.live_rules.fetch_add(1, Ordering::Relaxed);
-                self.flows.insert(
+                at = self.put_slot(Slot {
                     key,
-                    Slot {
-                        rule,
-                        resources,
-                        base,
-                        last: Counters::default(),
-                        used,
-                        stored,
-                    },
-                );
+                    rule,
+                    resources,
+                    base,
+                    last: Counters::default(),
+                    used,
+                    stored,
+                });
                 FlowState::Offloaded
             }
             (made, _, settled) => {
@@ -557,14 +608,14 @@ impl<D: FlowDevice> Worker<D> {
                 }
             }
         };
-        self.set_flow(key, state.clone(), base, used);
+        self.set_flow(key, state.clone(), base, used, at);
         self.notes.push((Op::Put(key_ufid(key)), state));
     }
 
     fn apply_conn(
         &mut self,
         key: u128,
-        resources: Box<[Resource]>,
+        resources: Arc<[Resource]>,
         made: SmallVec<[Result<D::Rule, DpdkError>; 4]>,
         settled: Option<FlowState>,
     ) {
@@ -627,7 +678,7 @@ impl<D: FlowDevice> Worker<D> {
             self.shared.conns.remove(key);
             self.notes.push((Op::CtDel(key), FlowState::Removed));
         } else {
-            if let Some(old) = self.flows.remove(&key) {
+            if let Some(old) = self.take_slot(key) {
                 self.retire(old.rule, old.resources, Some(note));
             }
             let prev = self.shared.flows.get(key, |e| e.state.clone());
@@ -638,7 +689,7 @@ impl<D: FlowDevice> Worker<D> {
         }
     }
 
-    fn retire(&mut self, rule: D::Rule, resources: Box<[Resource]>, note: Option<usize>) {
+    fn retire(&mut self, rule: D::Rule, resources: Arc<[Resource]>, note: Option<usize>) {
         self.doomed.push(Doomed { rule, note });
         self.releases.push(resources);
     }
@@ -838,14 +889,16 @@ impl<D: FlowDevice> Worker<D> {
     fn sweep(&mut self) {
         let now = self.shared.now();
         let device = &*self.shared.device;
-        for (key, slot) in self.flows.iter_mut() {
+        for slot in self.slab.iter_mut().flatten() {
             if let Ok(c) = device.query(&slot.rule, false) {
                 if c.packets != slot.last.packets {
                     slot.used = now;
                 }
                 slot.last = c;
                 let total = add(slot.base, c);
-                self.shared.flows.get(*key, |e| e.store(total, slot.used));
+                self.shared
+                    .flows
+                    .get(slot.key, |e| e.store(total, slot.used));
             }
         }
         for (key, slot) in self.conns.iter() {
@@ -862,8 +915,9 @@ impl<D: FlowDevice> Worker<D> {
 
     fn dump(&mut self) -> Vec<(u128, String)> {
         let now = self.shared.now();
-        let mut lines = Vec::with_capacity(self.flows.len());
-        for (key, slot) in &self.flows {
+        let mut lines = Vec::with_capacity(self.slab.len() - self.free.len());
+        for slot in self.slab.iter().flatten() {
+            let key = &slot.key;
             // The bytes are our own encoding of a flow that was accepted:
             // they always decode (engine_stored tests every fixture).
             let loaded = slot.stored.load(&mut self.megaflow);
@@ -888,7 +942,7 @@ impl<D: FlowDevice> Worker<D> {
     /// Removes everything this worker holds, on the device and in the
     /// caches.
     fn flush(&mut self) -> Result<(), DpdkError> {
-        let flows: Vec<u128> = self.flows.keys().copied().collect();
+        let flows: Vec<u128> = self.slab.iter().flatten().map(|s| s.key).collect();
         for key in flows {
             self.apply_remove(key, false);
         }
@@ -940,23 +994,33 @@ impl<D: FlowDevice> Worker<D> {
         }
         self.tables.clear();
         self.interner.sweep();
+        self.resource_sets.retain(|r| Arc::strong_count(r) > 1);
         first.map_or(Ok(()), Err)
     }
 
     fn memory(&self) -> usize {
-        let heap: usize = self
-            .flows
-            .values()
-            .map(|s| s.stored.heap_bytes() + std::mem::size_of_val(&*s.resources))
+        let stored: usize = self
+            .slab
+            .iter()
+            .flatten()
+            .map(|s| s.stored.heap_bytes())
+            .sum();
+        let resource_sets: usize = self
+            .resource_sets
+            .iter()
+            .map(|r| 2 * std::mem::size_of::<usize>() + std::mem::size_of_val(&**r))
             .sum();
         let conn_heap: usize = self
             .conns
             .values()
             .map(|s| std::mem::size_of_val(&*s.resources))
             .sum();
-        self.flows.allocation_size()
+        self.slab.capacity() * std::mem::size_of::<Option<Slot<D::Rule>>>()
+            + self.free.capacity() * std::mem::size_of::<u32>()
+            + stored
+            + self.resource_sets.allocation_size()
+            + resource_sets
             + self.conns.allocation_size()
-            + heap
             + conn_heap
             + self.interner.memory_bytes()
     }
