@@ -322,13 +322,7 @@ impl<D: FlowDevice> Worker<D> {
             Ok(s) => s,
             Err(e) => {
                 let r = Rejected::new("flow", format!("cannot keep it for the dump: {e}"));
-                return self.stages.push(Stage::Flow {
-                    key,
-                    stored: None,
-                    resources: Arc::from([]),
-                    rules: 0..0,
-                    settled: Some(FlowState::Rejected(Arc::new(r))),
-                });
+                return self.settle(key, false, FlowState::Rejected(Arc::new(r)));
             }
         };
         let shared = self.shared.clone();
@@ -340,17 +334,11 @@ impl<D: FlowDevice> Worker<D> {
                 .err()
                 .map(|e| FlowState::Failed(Arc::new(e))),
         };
-        if settled.is_some() {
+        if let Some(state) = settled {
             if !self.translation.resources.is_empty() {
                 self.release_locked(&mut x, &self.translation.resources.clone());
             }
-            return self.stages.push(Stage::Flow {
-                key,
-                stored: None,
-                resources: Arc::from([]),
-                rules: 0..0,
-                settled,
-            });
+            return self.settle(key, false, state);
         }
         drop(x);
         let resources = self.intern_resources();
@@ -359,13 +347,7 @@ impl<D: FlowDevice> Worker<D> {
             self.used_rules -= 1;
             self.release(&resources);
             let r = Rejected::new("rte_flow", e.to_string());
-            return self.stages.push(Stage::Flow {
-                key,
-                stored: None,
-                resources: Arc::from([]),
-                rules: 0..0,
-                settled: Some(FlowState::Rejected(Arc::new(r))),
-            });
+            return self.settle(key, false, FlowState::Rejected(Arc::new(r)));
         }
         if self.shared.asynchronous {
             self.shapes[i] = shape_key(&self.translation.rule);
@@ -388,24 +370,12 @@ impl<D: FlowDevice> Worker<D> {
         let mut x = shared.xlate.lock();
         let t = match x.translator.translate_conn(conn) {
             Ok(t) => t,
-            Err(r) => {
-                return self.stages.push(Stage::Conn {
-                    key,
-                    resources: Arc::from([]),
-                    rules: 0..0,
-                    settled: Some(FlowState::Rejected(Arc::new(r))),
-                })
-            }
+            Err(r) => return self.settle(key, true, FlowState::Rejected(Arc::new(r))),
         };
         self.translation.new_resources = t.new_resources.clone();
         if let Err(e) = self.install_fixed(&mut x) {
             self.release_locked(&mut x, &t.resources);
-            return self.stages.push(Stage::Conn {
-                key,
-                resources: Arc::from([]),
-                rules: 0..0,
-                settled: Some(FlowState::Failed(Arc::new(e))),
-            });
+            return self.settle(key, true, FlowState::Failed(Arc::new(e)));
         }
         drop(x);
         let resources: Arc<[Resource]> = t.resources.iter().cloned().collect();
@@ -416,12 +386,7 @@ impl<D: FlowDevice> Worker<D> {
                 self.used_rules = start;
                 self.release(&resources);
                 let r = Rejected::new("rte_flow", e.to_string());
-                return self.stages.push(Stage::Conn {
-                    key,
-                    resources: Arc::from([]),
-                    rules: 0..0,
-                    settled: Some(FlowState::Rejected(Arc::new(r))),
-                });
+                return self.settle(key, true, FlowState::Rejected(Arc::new(r)));
             }
             if self.shared.asynchronous {
                 self.shapes[i] = shape_key(rule);
@@ -432,6 +397,28 @@ impl<D: FlowDevice> Worker<D> {
             resources,
             rules: start..self.used_rules,
             settled: None,
+        });
+    }
+
+    /// Stages an operation whose outcome is known before the device: no
+    /// rule, nothing taken.
+    fn settle(&mut self, key: u128, conn: bool, state: FlowState) {
+        let (resources, rules, settled) = (Arc::from([]), 0..0, Some(state));
+        self.stages.push(if conn {
+            Stage::Conn {
+                key,
+                resources,
+                rules,
+                settled,
+            }
+        } else {
+            Stage::Flow {
+                key,
+                stored: None,
+                resources,
+                rules,
+                settled,
+            }
         });
     }
 
