@@ -13,7 +13,7 @@ use xsc_dp::device::FlowDevice;
 use xsc_dp::dpdk::{
     live_handles, Eal, FlowQueuesConfig, Port, PortConfig, QueuedPort, NO_HUGE_ARGS,
 };
-use xsc_dp::engine::{EngineConfig, FlowState, Mode, Offloader, Op, OpDone, SubmitError};
+use xsc_dp::engine::{EngineConfig, FlowState, Mode, Offloader, Op, OpDone, Refused, SubmitError};
 use xsc_dp::eswitch::{Eswitch, Fate};
 use xsc_dp::odp::{is_dump_header, Action as OdpAction, ConnEntry, Megaflow, OdpPort, Ufid};
 use xsc_dp::profile::DeviceProfile;
@@ -153,39 +153,57 @@ pub fn run(args: &[String]) -> ExitCode {
     }
 }
 
-/// The dump's flows (each with its UFID, or one made from its line
-/// number) and connections; `false` when a line did not parse.
+/// The dump (kept as text: each flow is parsed again as it is put, so a
+/// million-flow dump costs its text, not a million parsed flows), which of
+/// its lines hold flows, the ethdev ports they name, and the connections.
 struct Input {
-    flows: Vec<(Ufid, Megaflow)>,
+    text: String,
+    /// Line numbers (from 0) of the flows that parsed.
+    flows: Vec<u32>,
+    ports: Vec<u16>,
     conns: Vec<ConnEntry>,
+    /// False when a line did not parse.
     readable: bool,
 }
 
 fn read_dumps(o: &Options) -> Result<Input, String> {
+    let (name, text) = read_input(o.input.as_deref())?;
     let mut input = Input {
+        text: String::new(),
         flows: Vec::new(),
+        ports: Vec::new(),
         conns: Vec::new(),
         readable: true,
     };
-    let (name, text) = read_input(o.input.as_deref())?;
+    let mut ports = std::collections::BTreeSet::new();
+    let note = |p: &OdpPort, ports: &mut std::collections::BTreeSet<u16>| {
+        if let Some(PortTarget::Ethdev(d)) = o.ports.lookup(p) {
+            ports.insert(d);
+        }
+    };
+    let mut flow = Megaflow::default();
     for (i, line) in text.lines().enumerate() {
         if is_dump_header(line) || line.trim().is_empty() {
             continue;
         }
-        match Megaflow::parse(line) {
-            Ok(f) => {
-                let ufid = f.ufid.unwrap_or(Ufid {
-                    parts: [0x7e91_a700, 0, 0, i as u32 + 1],
-                });
-                input.flows.push((ufid, f));
-            }
-            Err(e) => {
-                let e = e.at_line(i + 1);
-                eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());
-                input.readable = false;
+        if let Err(e) = flow.parse_into(line) {
+            let e = e.at_line(i + 1);
+            eprintln!("{name}:{}:{}: {}", e.line, e.column, e.message());
+            input.readable = false;
+            continue;
+        }
+        input.flows.push(i as u32);
+        note(&flow.key.in_port, &mut ports);
+        for a in flow.actions.iter() {
+            if let OdpAction::Output(p) = a {
+                note(p, &mut ports);
             }
         }
     }
+    // The software port (0) first: the eswitch sends misses there.
+    ports.remove(&0);
+    input.ports = std::iter::once(0).chain(ports).collect();
+    input.text = text;
     if let Some(ct) = &o.conntrack {
         let (ct_name, ct_text) = read_input(Some(ct))?;
         for (i, line) in ct_text.lines().enumerate() {
@@ -203,27 +221,6 @@ fn read_dumps(o: &Options) -> Result<Input, String> {
         }
     }
     Ok(input)
-}
-
-/// The ethdev ports the flows name (in_port and output), for the eswitch.
-fn ethdev_ports(o: &Options, flows: &[(Ufid, Megaflow)]) -> Vec<u16> {
-    let mut ports = vec![0u16];
-    let mut note = |p: &OdpPort| {
-        if let Some(PortTarget::Ethdev(d)) = o.ports.lookup(p) {
-            ports.push(d);
-        }
-    };
-    for (_, f) in flows {
-        note(&f.key.in_port);
-        for a in f.actions.iter() {
-            if let OdpAction::Output(p) = a {
-                note(p);
-            }
-        }
-    }
-    ports[1..].sort_unstable();
-    ports.dedup();
-    ports
 }
 
 /// Final outcomes by operation, as the engine reported them.
@@ -296,7 +293,7 @@ fn replay(o: &Options) -> Result<bool, String> {
                 ));
             }
             profile.async_api = o.asynchronous;
-            let esw = Arc::new(Eswitch::new(profile, &ethdev_ports(o, &input.flows)));
+            let esw = Arc::new(Eswitch::new(profile, &input.ports));
             if o.asynchronous {
                 esw.configure(o.workers as u16, 1024)
                     .map_err(|e| e.to_string())?;
@@ -351,10 +348,32 @@ fn run_engine<D: FlowDevice + 'static>(
     let start = Instant::now();
     let total = input.flows.len();
     let mut last_progress = Instant::now();
-    for (i, (ufid, flow)) in input.flows.iter().enumerate() {
-        submit(|| off.put(*ufid, flow.clone()))?;
+    let mut lines = input.text.lines().enumerate();
+    for (done, &n) in input.flows.iter().enumerate() {
+        let Some((i, line)) = lines.find(|(i, _)| *i == n as usize) else {
+            break;
+        };
+        let mut flow = Box::<Megaflow>::default();
+        flow.parse_into(line)
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        let ufid = flow.ufid.unwrap_or(Ufid {
+            parts: [0x7e91_a700, 0, 0, i as u32 + 1],
+        });
+        loop {
+            match off.try_put(ufid, flow) {
+                Ok(()) => break,
+                Err(Refused {
+                    error: SubmitError::Full { .. },
+                    flow: back,
+                }) => {
+                    flow = back;
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                Err(r) => return Err(r.error.to_string()),
+            }
+        }
         if last_progress.elapsed() >= Duration::from_secs(1) {
-            eprintln!("xsc-offload replay: {i}/{total} flows submitted");
+            eprintln!("xsc-offload replay: {done}/{total} flows submitted");
             last_progress = Instant::now();
         }
     }
@@ -417,7 +436,7 @@ fn run_engine<D: FlowDevice + 'static>(
     let secs = wall.as_secs_f64();
     let _ = writeln!(
         err,
-        "replay: {secs:.3} s, {:.0} flows/s ({name}, {} mode, {} worker{}, batch {})",
+        "replay: {secs:.3} s, {:.0} flows/s, parsing included ({name}, {} mode, {} worker{}, batch {})",
         total as f64 / secs.max(1e-9),
         if off.is_async() { "async" } else { "sync" },
         o.workers,

@@ -203,6 +203,15 @@ impl fmt::Display for SubmitError {
 
 impl std::error::Error for SubmitError {}
 
+/// A put the engine did not accept, with its flow.
+#[derive(Debug)]
+pub struct Refused {
+    /// Why.
+    pub error: SubmitError,
+    /// The flow, for a retry.
+    pub flow: Box<Megaflow>,
+}
+
 /// Why an [`Offloader`] cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineError {
@@ -519,13 +528,21 @@ impl<D: FlowDevice + 'static> Offloader<D> {
     }
 
     fn submit(&self, key: u128, msg: Msg) -> Result<(), SubmitError> {
+        self.submit_or_return(key, msg).map_err(|(e, _)| e)
+    }
+
+    /// Submits `msg`, or hands it back with the reason.
+    fn submit_or_return(&self, key: u128, msg: Msg) -> Result<(), (SubmitError, Msg)> {
         let worker = worker::route(key, self.senders.len());
         self.senders[worker].try_send(msg).map_err(|e| match e {
-            TrySendError::Full(_) => SubmitError::Full {
-                worker,
-                depth: self.shared.config.queue_depth,
-            },
-            TrySendError::Disconnected(_) => SubmitError::Stopped,
+            TrySendError::Full(m) => (
+                SubmitError::Full {
+                    worker,
+                    depth: self.shared.config.queue_depth,
+                },
+                m,
+            ),
+            TrySendError::Disconnected(m) => (SubmitError::Stopped, m),
         })
     }
 
@@ -535,6 +552,17 @@ impl<D: FlowDevice + 'static> Offloader<D> {
     pub fn put(&self, ufid: Ufid, flow: impl Into<Box<Megaflow>>) -> Result<(), SubmitError> {
         let key = ufid_key(&ufid);
         self.submit(key, Msg::Put(key, flow.into()))
+    }
+
+    /// [`put`](Self::put) that hands the flow back when it is not
+    /// accepted, so the caller can retry without a copy.
+    pub fn try_put(&self, ufid: Ufid, flow: Box<Megaflow>) -> Result<(), Refused> {
+        let key = ufid_key(&ufid);
+        self.submit_or_return(key, Msg::Put(key, flow))
+            .map_err(|(error, msg)| match msg {
+                Msg::Put(_, flow) => Refused { error, flow },
+                _ => unreachable!("a put comes back as a put"),
+            })
     }
 
     /// Removes the flow of `ufid` from hardware.
