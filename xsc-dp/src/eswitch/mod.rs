@@ -193,7 +193,7 @@ type Bucket = SmallVec<[Arc<Entry>; 1]>;
 
 /// How key bytes are hashed: foldhash (hashbrown's own hasher) at a fixed
 /// seed.
-const KEY_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x35c_0e5);
+const KEY_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x0035_c0e5);
 
 fn key_hash(key: &[u8]) -> u64 {
     KEY_HASHER.hash_one(key)

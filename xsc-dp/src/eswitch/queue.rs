@@ -42,12 +42,15 @@ pub struct TableId(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowId(pub u64);
 
+// Unboxed: a compiled rule is moved in and out of a reused deque slot
+// rather than allocated and freed once per operation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Op {
     Create {
         id: u64,
         table: u32,
-        rule: Box<Compiled>,
+        rule: Compiled,
         user_data: u64,
     },
     Destroy {
@@ -453,7 +456,7 @@ impl Eswitch {
                 Op::Create {
                     id,
                     table: table.0,
-                    rule: Box::new(c),
+                    rule: c,
                     user_data,
                 },
                 postpone,
@@ -520,14 +523,24 @@ impl Eswitch {
 
     /// Executes the postponed operations of `queue` in order.
     fn push_locked(&self, q: &mut Queues, queue: u32) {
-        let Some(qu) = q.queues.get_mut(queue as usize) else {
+        // Disjoint borrows: the queue's two lists and the table maps.
+        let Queues {
+            queues,
+            tables: templates,
+            flows,
+            ..
+        } = q;
+        let Some(Queue { postponed, done }) = queues.get_mut(queue as usize) else {
             return;
         };
-        let ops: Vec<Op> = qu.postponed.drain(..).collect();
-        let mut done = Vec::with_capacity(ops.len());
+        if postponed.is_empty() {
+            return;
+        }
         {
             let mut tables = self.shared.tables.write();
-            for o in ops {
+            // Completions go straight to the queue, in order: nothing can
+            // pull them before the queues' lock is released.
+            for o in postponed.drain(..) {
                 let (user_data, result) = match o {
                     Op::Create {
                         id,
@@ -536,7 +549,7 @@ impl Eswitch {
                         user_data,
                     } => {
                         let lim = self.shared.limits("rte_flow_async_create");
-                        let result = match q.tables.get_mut(&table) {
+                        let result = match templates.get_mut(&table) {
                             None => Err(lim.err(
                                 libc::EINVAL,
                                 FlowErrorCause::Unspecified,
@@ -549,17 +562,16 @@ impl Eswitch {
                                 None,
                                 format!("the table holds {} rules and is full", t.capacity),
                             )),
-                            Some(t) => tables.insert(*rule, id, &lim).map(|_| {
+                            Some(t) => tables.insert(rule, id, &lim).map(|_| {
                                 t.entries.insert(id);
-                                q.flows.insert(id, table);
+                                flows.insert(id, table);
                             }),
                         };
                         (user_data, result)
                     }
                     Op::Destroy { id, user_data } => {
                         let result = if tables.remove(id) {
-                            if let Some(t) = q.flows.remove(&id).and_then(|t| q.tables.get_mut(&t))
-                            {
+                            if let Some(t) = flows.remove(&id).and_then(|t| templates.get_mut(&t)) {
                                 t.entries.remove(&id);
                             }
                             Ok(())
@@ -574,11 +586,8 @@ impl Eswitch {
                         (user_data, result)
                     }
                 };
-                done.push(Completion { user_data, result });
+                done.push_back(Completion { user_data, result });
             }
-        }
-        if let Some(qu) = q.queues.get_mut(queue as usize) {
-            qu.done.extend(done);
         }
     }
 
