@@ -365,7 +365,7 @@ impl Tables {
         c: Compiled,
         id: u64,
         lim: &Limits<'_>,
-    ) -> Result<Arc<Entry>, DpdkError> {
+    ) -> Result<(), DpdkError> {
         if self.by_id.len() >= lim.profile.rules as usize {
             return Err(lim.err(
                 libc::ENOSPC,
@@ -451,8 +451,8 @@ impl Tables {
             group.subtables.sort_by_key(|s| s.min_priority);
         }
         group.len += 1;
-        self.by_id.insert(id, entry.clone());
-        Ok(entry)
+        self.by_id.insert(id, entry);
+        Ok(())
     }
 
     /// Removes rule `id`; `false` if there is none.
