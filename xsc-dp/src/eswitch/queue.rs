@@ -42,15 +42,14 @@ pub struct TableId(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowId(pub u64);
 
-// Unboxed: a compiled rule is moved in and out of a reused deque slot
-// rather than allocated and freed once per operation.
-#[allow(clippy::large_enum_variant)]
+// The compiled rule stays boxed: unboxed (~450 bytes inline) it was moved
+// through the deque several times per op and measured no faster.
 #[derive(Debug)]
 enum Op {
     Create {
         id: u64,
         table: u32,
-        rule: Compiled,
+        rule: Box<Compiled>,
         user_data: u64,
     },
     Destroy {
@@ -456,7 +455,7 @@ impl Eswitch {
                 Op::Create {
                     id,
                     table: table.0,
-                    rule: c,
+                    rule: Box::new(c),
                     user_data,
                 },
                 postpone,
@@ -562,7 +561,7 @@ impl Eswitch {
                                 None,
                                 format!("the table holds {} rules and is full", t.capacity),
                             )),
-                            Some(t) => tables.insert(rule, id, &lim).map(|_| {
+                            Some(t) => tables.insert(*rule, id, &lim).map(|_| {
                                 t.entries.insert(id);
                                 flows.insert(id, table);
                             }),
