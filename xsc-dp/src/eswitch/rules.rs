@@ -550,8 +550,7 @@ pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, Dpdk
         group: attr.group,
         priority: attr.priority,
         matcher,
-        // Collected at the exact length: one allocation, no shrink.
-        actions: actions.into_iter().collect(),
+        actions: actions.into_boxed_slice(),
         counts,
         item_types,
         action_types,
@@ -780,8 +779,15 @@ fn compile_actions(
     in_sample: bool,
     types: &mut SmallVec<[ffi::rte_flow_action_type; 8]>,
     group: u32,
-) -> Result<SmallVec<[Act; 8]>, DpdkError> {
-    let mut out = SmallVec::new();
+) -> Result<Vec<Act>, DpdkError> {
+    // Exact capacity (END and VOIDs left out): the list becomes a boxed
+    // slice without a reallocation.
+    let n = list
+        .iter()
+        .take_while(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_END)
+        .filter(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_VOID)
+        .count();
+    let mut out = Vec::with_capacity(n);
     for (i, a) in list.iter().enumerate() {
         if a.type_ == ffi::RTE_FLOW_ACTION_TYPE_END {
             break;
@@ -1043,7 +1049,7 @@ fn compile_action(
             if acts.iter().filter(|a| a.is_fate()).count() > 1 {
                 return Err(bad("more than one fate in SAMPLE".into()));
             }
-            Act::Sample(acts.into_iter().collect())
+            Act::Sample(acts.into_boxed_slice())
         }
         _ => unreachable!("action_kind accepted only the types above"),
     };
