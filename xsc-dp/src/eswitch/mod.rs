@@ -187,9 +187,21 @@ impl Entry {
     }
 }
 
-/// The rules of one key in a subtable: never empty, sorted by (priority,
-/// creation). The key is its entries' (no copy in the index).
-type Bucket = SmallVec<[Arc<Entry>; 1]>;
+/// The rules of one key in a subtable. The key is its entries' (no copy in
+/// the index); its hash is kept so that growing the index does not read
+/// every entry again.
+#[derive(Debug)]
+struct Bucket {
+    hash: u64,
+    /// Never empty; sorted by (priority, creation).
+    rules: SmallVec<[Arc<Entry>; 1]>,
+}
+
+impl Bucket {
+    fn holds(&self, hash: u64, key: &[u8]) -> bool {
+        self.hash == hash && self.rules[0].key[..] == *key
+    }
+}
 
 /// How key bytes are hashed: foldhash (hashbrown's own hasher) at a fixed
 /// seed.
@@ -334,10 +346,11 @@ impl Group {
             }
             key.clear();
             key.extend(st.shape.ops.iter().map(|op| view.byte(op, &bound)));
-            let Some(bucket) = st.buckets.find(key_hash(&key), |b| b[0].key[..] == key[..]) else {
+            let hash = key_hash(&key);
+            let Some(bucket) = st.buckets.find(hash, |b| b.holds(hash, &key)) else {
                 continue;
             };
-            let hit = bucket.iter().find(|e| {
+            let hit = bucket.rules.iter().find(|e| {
                 st.shape.ranges.is_empty() || view.in_range(&st.shape, &e.bounds, &bound)
             });
             if let Some(e) = hit {
@@ -433,16 +446,19 @@ impl Tables {
         let hash = key_hash(&entry.key);
         match st
             .buckets
-            .entry(hash, |b| b[0].key == entry.key, |b| key_hash(&b[0].key))
+            .entry(hash, |b| b.holds(hash, &entry.key), |b| b.hash)
         {
             Slot::Occupied(o) => {
-                let bucket = o.into_mut();
+                let bucket = &mut o.into_mut().rules;
                 let at =
                     bucket.partition_point(|e| (e.priority, e.seq) <= (entry.priority, entry.seq));
                 bucket.insert(at, entry.clone());
             }
             Slot::Vacant(v) => {
-                v.insert(smallvec::smallvec![entry.clone()]);
+                v.insert(Bucket {
+                    hash,
+                    rules: smallvec::smallvec![entry.clone()],
+                });
             }
         }
         // A stable sort of a sorted list changes nothing: sort only when a
@@ -467,11 +483,9 @@ impl Tables {
                 .position(|s| Arc::ptr_eq(&s.shape, &e.shape))
             {
                 let st = &mut g.subtables[si];
-                if let Ok(mut slot) = st
-                    .buckets
-                    .find_entry(key_hash(&e.key), |b| b[0].key == e.key)
-                {
-                    let bucket = slot.get_mut();
+                let hash = key_hash(&e.key);
+                if let Ok(mut slot) = st.buckets.find_entry(hash, |b| b.holds(hash, &e.key)) {
+                    let bucket = &mut slot.get_mut().rules;
                     bucket.retain(|x| x.id != id);
                     if bucket.is_empty() {
                         slot.remove();
