@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use smallvec::SmallVec;
 
 use super::rules::{self, Compiled};
@@ -71,7 +71,9 @@ struct Table {
     capacity: u32,
     patterns: Vec<u32>,
     actions: Vec<u32>,
-    entries: HashSet<u64>,
+    /// Rules held: the ids `Queues::flows` maps to this table (a count, so
+    /// a create touches one id-keyed map, not two).
+    entries: usize,
 }
 
 type Types<T> = SmallVec<[T; 8]>;
@@ -94,7 +96,7 @@ impl Queues {
     pub(crate) fn clear_entries(&mut self) {
         self.flows.clear();
         for t in self.tables.values_mut() {
-            t.entries.clear();
+            t.entries = 0;
         }
     }
 
@@ -102,7 +104,7 @@ impl Queues {
     /// destroyed synchronously) in the table that held it.
     pub(crate) fn forget(&mut self, id: u64) {
         if let Some(t) = self.flows.remove(&id).and_then(|t| self.tables.get_mut(&t)) {
-            t.entries.remove(&id);
+            t.entries -= 1;
         }
     }
 }
@@ -264,7 +266,7 @@ impl Eswitch {
                     capacity,
                     patterns: patterns.iter().map(|t| t.0).collect(),
                     actions: actions.iter().map(|t| t.0).collect(),
-                    entries: HashSet::new(),
+                    entries: 0,
                 },
             );
             Ok(TableId(id))
@@ -282,11 +284,11 @@ impl Eswitch {
                 FlowErrorCause::Unspecified,
                 "unknown table",
             )),
-            Some(t) if !t.entries.is_empty() => Err(self.async_err(
+            Some(t) if t.entries != 0 => Err(self.async_err(
                 op,
                 libc::EBUSY,
                 FlowErrorCause::State,
-                format!("the table still holds {} rules", t.entries.len()),
+                format!("the table still holds {} rules", t.entries),
             )),
             Some(_) => {
                 q.tables.remove(&table.0);
@@ -555,14 +557,14 @@ impl Eswitch {
                                 None,
                                 "the table is gone",
                             )),
-                            Some(t) if t.entries.len() >= t.capacity as usize => Err(lim.err(
+                            Some(t) if t.entries >= t.capacity as usize => Err(lim.err(
                                 libc::ENOSPC,
                                 FlowErrorCause::Unspecified,
                                 None,
                                 format!("the table holds {} rules and is full", t.capacity),
                             )),
                             Some(t) => tables.insert(*rule, id, &lim).map(|_| {
-                                t.entries.insert(id);
+                                t.entries += 1;
                                 flows.insert(id, table);
                             }),
                         };
@@ -571,7 +573,7 @@ impl Eswitch {
                     Op::Destroy { id, user_data } => {
                         let result = if tables.remove(id) {
                             if let Some(t) = flows.remove(&id).and_then(|t| templates.get_mut(&t)) {
-                                t.entries.remove(&id);
+                                t.entries -= 1;
                             }
                             Ok(())
                         } else {
