@@ -7,7 +7,16 @@
 //! each hitting either an output flow (1 group) or the conntrack path
 //! (root → CT-NAT → post-CT → recirc group: 4 groups).
 //! Target (issue 5): ≥ 2M packets/s on one core.
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+//!
+//! `eswitch_install` (alone: `cargo bench --bench eswitch -- install`): the
+//! install path, device calls only. 100k distinct rules lowered from the
+//! engine bench's kube-ovn routed megaflow (source MAC and destination
+//! IPv4 varied: one shape, one group), created with `create` (sync) or
+//! `async_create` + `push` + `pull` in batches of 64 on one queue (async);
+//! the device is flushed between iterations, outside the timing.
+use std::time::{Duration, Instant};
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use xsc_dp::device::FlowDevice;
 use xsc_dp::eswitch::{Eswitch, Fate};
 use xsc_dp::odp::{ConnEntry, Megaflow};
@@ -140,5 +149,107 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+const INSTALL_RULES: usize = 100_000;
+
+/// The engine bench's `line()`: kube-ovn's routed flow of recirc 0x2.
+fn kube_ovn_line(i: usize) -> String {
+    format!(
+        "ct_state(-new-inv+trk),recirc_id(0x2),in_port(1),packet_type(ns=0,id=0),\
+         eth(src=02:00:00:{:02x}:{:02x}:{:02x},dst=00:00:00:10:00:01),eth_type(0x0800),\
+         ipv4(dst=10.{}.{}.{},proto=6,ttl=64,frag=no), packets:0, bytes:0, used:never, \
+         actions:set(eth(src=00:00:00:10:00:01,dst=00:00:00:ce:cf:b9)),set(ipv4(ttl=63)),\
+         ct(zone=6),recirc(0x4)",
+        (i >> 16) & 0xff,
+        (i >> 8) & 0xff,
+        i & 0xff,
+        16 + ((i >> 16) & 0xff),
+        (i >> 8) & 0xff,
+        i & 0xff,
+    )
+}
+
+fn install_profile() -> DeviceProfile {
+    let mut p = DeviceProfile::metascale();
+    p.async_api = true;
+    p.rules = 1 << 21;
+    p.rules_per_group = 1 << 21;
+    p
+}
+
+/// The megaflow rules (not their CT/recirc resources) of `n` flows.
+fn install_rules(n: usize) -> Vec<RteRule> {
+    let mut t = Translator::new(install_profile(), PortMap::identity(), Config::default());
+    (0..n)
+        .map(|i| {
+            let f: Megaflow = kube_ovn_line(i).parse().unwrap();
+            let tr = t.translate(&f).unwrap();
+            let mut rte = RteRule::new();
+            lower(&tr.rule, &mut rte).unwrap();
+            rte
+        })
+        .collect()
+}
+
+fn bench_install(c: &mut Criterion) {
+    const BATCH: usize = 64;
+    let rules = install_rules(INSTALL_RULES);
+    let mut g = c.benchmark_group("eswitch_install");
+    g.throughput(Throughput::Elements(rules.len() as u64));
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(4));
+    let esw = Eswitch::new(install_profile(), &[0, 1, 2, 3]);
+    g.bench_with_input(BenchmarkId::new("sync", rules.len()), &(), |b, _| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                let mut handles = Vec::with_capacity(rules.len());
+                let start = Instant::now();
+                for r in &rules {
+                    handles.push(esw.create(r).unwrap());
+                }
+                timed += start.elapsed();
+                assert_eq!(esw.rule_count(), rules.len());
+                esw.flush().unwrap();
+                drop(handles);
+            }
+            timed
+        })
+    });
+    let esw = Eswitch::new(install_profile(), &[0, 1, 2, 3]);
+    esw.configure(1, 1024).unwrap();
+    let table = esw.async_table(&rules[0], rules.len() as u32).unwrap();
+    g.bench_with_input(
+        BenchmarkId::new(format!("async/batch{BATCH}"), rules.len()),
+        &(),
+        |b, _| {
+            b.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                let mut completions = Vec::with_capacity(BATCH);
+                for _ in 0..iters {
+                    let mut handles = Vec::with_capacity(rules.len());
+                    let start = Instant::now();
+                    for (k, batch) in rules.chunks(BATCH).enumerate() {
+                        for (j, r) in batch.iter().enumerate() {
+                            let ud = (k * BATCH + j) as u64;
+                            handles.push(FlowDevice::async_create(&esw, 0, table, r, ud).unwrap());
+                        }
+                        esw.push(0).unwrap();
+                        completions.clear();
+                        FlowDevice::pull(&esw, 0, &mut completions).unwrap();
+                        assert!(completions.iter().all(|c| c.result.is_ok()));
+                    }
+                    timed += start.elapsed();
+                    assert_eq!(esw.rule_count(), rules.len());
+                    esw.flush().unwrap();
+                    drop(handles);
+                }
+                timed
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_install);
 criterion_main!(benches);

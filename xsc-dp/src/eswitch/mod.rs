@@ -42,10 +42,12 @@ mod parse;
 mod queue;
 mod rules;
 
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use hashbrown::HashMap;
+use hashbrown::hash_table::Entry as Slot;
+use hashbrown::{HashMap, HashTable};
 use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
@@ -61,7 +63,7 @@ pub use rules::MAX_TAGS;
 
 use exec::{Meta, Pkt};
 use parse::{Parsed, Proto};
-use rules::{Act, Compiled, KeyOp, Limits, Shape, Src};
+use rules::{Act, Compiled, Key, KeyOp, Limits, Shape, Src};
 
 /// Jumps one packet may take before it is dropped as looping.
 pub const MAX_JUMPS: usize = 32;
@@ -151,8 +153,9 @@ pub(crate) struct Entry {
     seq: u64,
     pub group: u32,
     priority: u32,
-    shape: Shape,
-    key: Box<[u8]>,
+    /// The subtable's shape (shared, not a copy).
+    shape: Arc<Shape>,
+    key: Key,
     bounds: SmallVec<[(u32, u32); 1]>,
     actions: Box<[Act]>,
     pub counts: bool,
@@ -184,12 +187,36 @@ impl Entry {
     }
 }
 
-/// Rules of one shape in one group, hashed by their key bytes; each bucket
-/// sorted by (priority, creation).
+/// The rules of one key in a subtable. The key is its entries' (no copy in
+/// the index); its hash is kept so that growing the index does not read
+/// every entry again.
+#[derive(Debug)]
+struct Bucket {
+    hash: u64,
+    /// Never empty; sorted by (priority, creation).
+    rules: SmallVec<[Arc<Entry>; 1]>,
+}
+
+impl Bucket {
+    fn holds(&self, hash: u64, key: &[u8]) -> bool {
+        self.hash == hash && self.rules[0].key[..] == *key
+    }
+}
+
+/// How key bytes are hashed: foldhash (hashbrown's own hasher) at a fixed
+/// seed.
+const KEY_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x0035_c0e5);
+
+fn key_hash(key: &[u8]) -> u64 {
+    KEY_HASHER.hash_one(key)
+}
+
+/// Rules of one shape in one group, hashed by their key bytes.
 #[derive(Debug)]
 struct Subtable {
-    shape: Shape,
-    map: HashMap<Box<[u8]>, SmallVec<[Arc<Entry>; 1]>>,
+    /// Shared with every entry of the subtable.
+    shape: Arc<Shape>,
+    buckets: HashTable<Bucket>,
     /// A lower bound of the priorities held (not raised on removal).
     min_priority: u32,
     len: usize,
@@ -319,10 +346,11 @@ impl Group {
             }
             key.clear();
             key.extend(st.shape.ops.iter().map(|op| view.byte(op, &bound)));
-            let Some(bucket) = st.map.get(&key[..]) else {
+            let hash = key_hash(&key);
+            let Some(bucket) = st.buckets.find(hash, |b| b.holds(hash, &key)) else {
                 continue;
             };
-            let hit = bucket.iter().find(|e| {
+            let hit = bucket.rules.iter().find(|e| {
                 st.shape.ranges.is_empty() || view.in_range(&st.shape, &e.bounds, &bound)
             });
             if let Some(e) = hit {
@@ -350,7 +378,7 @@ impl Tables {
         c: Compiled,
         id: u64,
         lim: &Limits<'_>,
-    ) -> Result<Arc<Entry>, DpdkError> {
+    ) -> Result<(), DpdkError> {
         if self.by_id.len() >= lim.profile.rules as usize {
             return Err(lim.err(
                 libc::ENOSPC,
@@ -372,41 +400,75 @@ impl Tables {
             ));
         }
         self.seq += 1;
+        let Compiled {
+            group: group_id,
+            priority,
+            matcher,
+            actions,
+            counts,
+            ..
+        } = c;
+        // Rules of one shape share its subtable's copy of it.
+        let (si, mut resort) = match group
+            .subtables
+            .iter()
+            .position(|s| *s.shape == matcher.shape)
+        {
+            Some(i) => (i, false),
+            None => {
+                group.subtables.push(Subtable {
+                    shape: Arc::new(matcher.shape),
+                    buckets: HashTable::new(),
+                    min_priority: priority,
+                    len: 0,
+                });
+                (group.subtables.len() - 1, true)
+            }
+        };
+        let st = &mut group.subtables[si];
         let entry = Arc::new(Entry {
             id,
             seq: self.seq,
-            group: c.group,
-            priority: c.priority,
-            shape: c.matcher.shape,
-            key: c.matcher.key.into_boxed_slice(),
-            bounds: c.matcher.bounds,
-            actions: c.actions,
-            counts: c.counts,
+            group: group_id,
+            priority,
+            shape: st.shape.clone(),
+            key: matcher.key,
+            bounds: matcher.bounds,
+            actions,
+            counts,
             packets: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             last_hit: AtomicU64::new(u64::MAX),
         });
-        let st = match group.subtables.iter().position(|s| s.shape == entry.shape) {
-            Some(i) => &mut group.subtables[i],
-            None => {
-                group.subtables.push(Subtable {
-                    shape: entry.shape.clone(),
-                    map: HashMap::new(),
-                    min_priority: entry.priority,
-                    len: 0,
-                });
-                group.subtables.last_mut().expect("just pushed")
-            }
-        };
-        st.min_priority = st.min_priority.min(entry.priority);
+        resort |= priority < st.min_priority;
+        st.min_priority = st.min_priority.min(priority);
         st.len += 1;
-        let bucket = st.map.entry(entry.key.clone()).or_default();
-        let at = bucket.partition_point(|e| (e.priority, e.seq) <= (entry.priority, entry.seq));
-        bucket.insert(at, entry.clone());
-        group.subtables.sort_by_key(|s| s.min_priority);
+        let hash = key_hash(&entry.key);
+        match st
+            .buckets
+            .entry(hash, |b| b.holds(hash, &entry.key), |b| b.hash)
+        {
+            Slot::Occupied(o) => {
+                let bucket = &mut o.into_mut().rules;
+                let at =
+                    bucket.partition_point(|e| (e.priority, e.seq) <= (entry.priority, entry.seq));
+                bucket.insert(at, entry.clone());
+            }
+            Slot::Vacant(v) => {
+                v.insert(Bucket {
+                    hash,
+                    rules: smallvec::smallvec![entry.clone()],
+                });
+            }
+        }
+        // A stable sort of a sorted list changes nothing: sort only when a
+        // subtable was added or its minimum lowered.
+        if resort {
+            group.subtables.sort_by_key(|s| s.min_priority);
+        }
         group.len += 1;
-        self.by_id.insert(id, entry.clone());
-        Ok(entry)
+        self.by_id.insert(id, entry);
+        Ok(())
     }
 
     /// Removes rule `id`; `false` if there is none.
@@ -415,12 +477,18 @@ impl Tables {
             return false;
         };
         if let Some(g) = self.groups.get_mut(&e.group) {
-            if let Some(si) = g.subtables.iter().position(|s| s.shape == e.shape) {
+            if let Some(si) = g
+                .subtables
+                .iter()
+                .position(|s| Arc::ptr_eq(&s.shape, &e.shape))
+            {
                 let st = &mut g.subtables[si];
-                if let Some(bucket) = st.map.get_mut(&e.key) {
+                let hash = key_hash(&e.key);
+                if let Ok(mut slot) = st.buckets.find_entry(hash, |b| b.holds(hash, &e.key)) {
+                    let bucket = &mut slot.get_mut().rules;
                     bucket.retain(|x| x.id != id);
                     if bucket.is_empty() {
-                        st.map.remove(&e.key);
+                        slot.remove();
                     }
                 }
                 st.len -= 1;

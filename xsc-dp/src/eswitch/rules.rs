@@ -72,12 +72,20 @@ pub(crate) struct RangeField {
     pub mask: u32,
 }
 
+/// Key bytes (and ops) held inline: a typical megaflow's pattern (port,
+/// registers, MACs, IPv4 address and protocol fields: 24 bytes) compiles
+/// without a heap allocation; IPv6 5-tuples spill.
+const KEY_INLINE: usize = 32;
+
+/// The masked bytes a rule (or a packet) is hashed and compared on.
+pub(crate) type Key = SmallVec<[u8; KEY_INLINE]>;
+
 /// What rules that can share a hash table have in common.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub(crate) struct Shape {
     /// Protocol items, in pattern order.
     pub protos: SmallVec<[Proto; 8]>,
-    pub ops: Vec<KeyOp>,
+    pub ops: SmallVec<[KeyOp; KEY_INLINE]>,
     pub ranges: SmallVec<[RangeField; 1]>,
 }
 
@@ -86,7 +94,7 @@ pub(crate) struct Shape {
 pub(crate) struct Matcher {
     pub shape: Shape,
     /// `spec & mask`, one byte per op.
-    pub key: Vec<u8>,
+    pub key: Key,
     /// Inclusive bounds, one pair per range field.
     pub bounds: SmallVec<[(u32, u32); 1]>,
 }
@@ -772,7 +780,14 @@ fn compile_actions(
     types: &mut SmallVec<[ffi::rte_flow_action_type; 8]>,
     group: u32,
 ) -> Result<Vec<Act>, DpdkError> {
-    let mut out = Vec::with_capacity(list.len());
+    // Exact capacity (END and VOIDs left out): the list becomes a boxed
+    // slice without a reallocation.
+    let n = list
+        .iter()
+        .take_while(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_END)
+        .filter(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_VOID)
+        .count();
+    let mut out = Vec::with_capacity(n);
     for (i, a) in list.iter().enumerate() {
         if a.type_ == ffi::RTE_FLOW_ACTION_TYPE_END {
             break;
