@@ -162,11 +162,14 @@ mod reclaim {
     /// Where guards come from: crossbeam-epoch's global collector, so
     /// nothing per cache.
     #[cfg(not(loom))]
-    #[derive(Default)]
     pub(super) struct Domain;
 
     #[cfg(not(loom))]
     impl Domain {
+        pub(super) fn new() -> Self {
+            Self
+        }
+
         #[inline]
         pub(super) fn pin(&self) -> Guard {
             crossbeam::epoch::pin()
@@ -199,20 +202,19 @@ mod reclaim {
             deferred: Mutex<Vec<Deferred>>,
         }
 
-        impl Default for Domain {
-            fn default() -> Self {
-                Self {
-                    pinned: AtomicUsize::new(0),
-                    deferred: Mutex::new(Vec::new()),
-                }
-            }
-        }
 
         pub(in super::super) struct Guard {
             domain: *const Domain,
         }
 
         impl Domain {
+            pub(in super::super) fn new() -> Self {
+                Self {
+                    pinned: AtomicUsize::new(0),
+                    deferred: Mutex::new(Vec::new()),
+                }
+            }
+
             pub(in super::super) fn pin(&self) -> Guard {
                 self.pinned.fetch_add(1, Ordering::AcqRel);
                 Guard { domain: self }
@@ -412,7 +414,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
             .collect();
         Self {
             shards,
-            reclaim: Domain::default(),
+            reclaim: Domain::new(),
             _owns: PhantomData,
         }
     }
