@@ -153,10 +153,18 @@ fn differential(seed: u64, keys: u64, steps: usize) {
             _ if roll % 100 < insert_bias => {
                 let payload = rng.next();
                 let new = cache.insert(key, Tracked::new(key, payload, &log));
-                assert_eq!(new, model.insert(key, payload).is_none(), "insert, step {step}");
+                assert_eq!(
+                    new,
+                    model.insert(key, payload).is_none(),
+                    "insert, step {step}"
+                );
             }
             _ if roll % 100 < insert_bias + 15 => {
-                assert_eq!(cache.remove(key), model.remove(&key).is_some(), "remove, step {step}");
+                assert_eq!(
+                    cache.remove(key),
+                    model.remove(&key).is_some(),
+                    "remove, step {step}"
+                );
             }
             _ if roll % 2 == 0 => {
                 assert_eq!(cache.contains(key), model.contains_key(&key), "step {step}");
@@ -219,7 +227,8 @@ fn concurrent_writers_on_disjoint_ranges_end_as_the_union_of_their_models() {
                     start.wait();
                     for op in 0..OPS {
                         let own = u128::from(t) << 64 | u128::from(rng.below(KEYS));
-                        let any = u128::from(rng.below(THREADS)) << 64 | u128::from(rng.below(KEYS));
+                        let any =
+                            u128::from(rng.below(THREADS)) << 64 | u128::from(rng.below(KEYS));
                         match rng.below(10) {
                             0..=3 => {
                                 let payload = rng.next();
@@ -253,7 +262,10 @@ fn concurrent_writers_on_disjoint_ranges_end_as_the_union_of_their_models() {
             .map(|w| w.join().expect("worker panicked"))
             .collect()
     });
-    assert!(reads_seen.load(Ordering::Relaxed) > 0, "readers saw nothing");
+    assert!(
+        reads_seen.load(Ordering::Relaxed) > 0,
+        "readers saw nothing"
+    );
     let union: HashMap<u128, u64> = models.into_iter().flatten().collect();
     check_equal(&cache, &union, OPS);
     drop(cache);
@@ -290,7 +302,11 @@ fn a_value_held_by_a_reader_outlives_its_replacement_and_removal() {
         assert!(!replaced && removed);
         (reader.join().expect("reader panicked"), dropped)
     });
-    assert_eq!(seen_by_reader, Some((true, 1)), "value dropped under a reader");
+    assert_eq!(
+        seen_by_reader,
+        Some((true, 1)),
+        "value dropped under a reader"
+    );
     assert_eq!(dropped_meanwhile, 0, "dropped while a reader is pinned");
     assert!(cache.is_empty());
     log.assert_all_dropped_once();
@@ -325,7 +341,11 @@ fn stable_keys_stay_visible_while_other_keys_churn() {
     let mut rounds = 0;
     while !churn.is_finished() || rounds == 0 {
         for n in 0..STABLE {
-            assert_eq!(cache.get(ufid(n), |v| v.payload), Some(n), "stable key {n} lost");
+            assert_eq!(
+                cache.get(ufid(n), |v| v.payload),
+                Some(n),
+                "stable key {n} lost"
+            );
         }
         let mut stable_seen = 0;
         cache.for_each(|key, v| {
@@ -334,7 +354,11 @@ fn stable_keys_stay_visible_while_other_keys_churn() {
                 stable_seen += 1;
             }
         });
-        assert_eq!(stable_seen, stable.len(), "walk missed or repeated stable keys");
+        assert_eq!(
+            stable_seen,
+            stable.len(),
+            "walk missed or repeated stable keys"
+        );
         rounds += 1;
     }
     churn.join().expect("churn thread panicked");

@@ -114,7 +114,11 @@ fn replaced_value_outlives_its_readers() {
         let seen = cache.get(KEY, Value::read);
         assert!(seen == Some(1) || seen == Some(2), "saw {seen:?}");
         writer.join().expect("writer");
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "replaced value not dropped once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "replaced value not dropped once"
+        );
         assert_eq!(cache.get(KEY, Value::read), Some(2));
         drop(cache);
         assert_eq!(drops.load(Ordering::Relaxed), 2);
@@ -136,7 +140,11 @@ fn removed_value_outlives_its_readers() {
         let seen = cache.get(KEY, Value::read);
         assert!(seen.is_none() || seen == Some(1), "saw {seen:?}");
         writer.join().expect("writer");
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "removed value not dropped once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "removed value not dropped once"
+        );
         assert!(cache.is_empty());
         drop(cache);
         assert_eq!(drops.load(Ordering::Relaxed), 1);
@@ -158,7 +166,11 @@ fn clear_frees_after_its_readers() {
         let seen = cache.get(KEY, Value::read);
         assert!(seen.is_none() || seen == Some(1), "saw {seen:?}");
         writer.join().expect("writer");
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "cleared value not dropped once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "cleared value not dropped once"
+        );
         assert!(cache.is_empty() && !cache.contains(KEY));
         drop(cache);
         assert_eq!(drops.load(Ordering::Relaxed), 1);

@@ -202,7 +202,6 @@ mod reclaim {
             deferred: Mutex<Vec<Deferred>>,
         }
 
-
         pub(in super::super) struct Guard {
             domain: *const Domain,
         }
@@ -349,7 +348,10 @@ enum Probe<V> {
     Found { index: usize, entry: *mut Entry<V> },
     /// The key is absent; it would go into slot `index`, which is a
     /// tombstone when `reuses_tombstone`.
-    Vacant { index: usize, reuses_tombstone: bool },
+    Vacant {
+        index: usize,
+        reuses_tombstone: bool,
+    },
 }
 
 /// A shard: its current table, its entry count and its writer lock.
@@ -823,7 +825,9 @@ fn new_table<V>(slots: usize) -> *mut Line<V> {
         })
         .collect();
     let log2 = lines.len().trailing_zeros() as usize;
-    Box::into_raw(lines).cast::<Line<V>>().wrapping_byte_add(log2)
+    Box::into_raw(lines)
+        .cast::<Line<V>>()
+        .wrapping_byte_add(log2)
 }
 
 /// Splits a table word into its first line and its line count.
@@ -982,9 +986,14 @@ mod tests {
         let cache = FlowCache::new();
         cache.insert(1, AtomicU64::new(0));
         for _ in 0..10 {
-            cache.get(1, |hits| hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            cache.get(1, |hits| {
+                hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            });
         }
-        assert_eq!(cache.get(1, |hits| hits.load(std::sync::atomic::Ordering::Relaxed)), Some(10));
+        assert_eq!(
+            cache.get(1, |hits| hits.load(std::sync::atomic::Ordering::Relaxed)),
+            Some(10)
+        );
     }
 
     #[test]
@@ -1024,7 +1033,10 @@ mod tests {
             .map(|s| s.load_table(&epoch::pin()).mask() + 1)
             .max()
             .unwrap_or(0);
-        assert!(max_slots <= 256, "tables grew under churn: {max_slots} slots");
+        assert!(
+            max_slots <= 256,
+            "tables grew under churn: {max_slots} slots"
+        );
     }
 
     #[test]
@@ -1045,13 +1057,22 @@ mod tests {
             used.0 += 1;
         }
         let state = |index: usize| decode(table.slot(index).load(Ordering::Relaxed));
-        assert!(matches!(table.probe(4, home), Probe::Found { index: 2, .. }));
+        assert!(matches!(
+            table.probe(4, home),
+            Probe::Found { index: 2, .. }
+        ));
         table.unlink(0, &mut used); // key 2: slot 1 is full, so a tombstone
         assert!(matches!(state(0), Slot::Tombstone));
-        assert!(matches!(table.probe(4, home), Probe::Found { index: 2, .. }));
+        assert!(matches!(
+            table.probe(4, home),
+            Probe::Found { index: 2, .. }
+        ));
         assert!(matches!(
             table.probe(9, home),
-            Probe::Vacant { index: 0, reuses_tombstone: true }
+            Probe::Vacant {
+                index: 0,
+                reuses_tombstone: true
+            }
         ));
         table.unlink(2, &mut used); // key 4, end of the chain: empty; slot 1 is full, so 0 stays
         assert!(matches!(state(2), Slot::Empty));
@@ -1060,10 +1081,16 @@ mod tests {
         assert!(matches!(state(1), Slot::Empty));
         assert!(matches!(state(0), Slot::Empty));
         assert_eq!(used.0, 2);
-        assert!(matches!(table.probe(1, home), Probe::Found { index: 7, .. }));
+        assert!(matches!(
+            table.probe(1, home),
+            Probe::Found { index: 7, .. }
+        ));
         assert!(matches!(
             table.probe(9, home),
-            Probe::Vacant { index: 0, reuses_tombstone: false }
+            Probe::Vacant {
+                index: 0,
+                reuses_tombstone: false
+            }
         ));
         // SAFETY: made by `new_table` above, no longer viewed; its entries
         // are freed below, one by one.
@@ -1084,7 +1111,10 @@ mod tests {
             // SAFETY: made by `new_table` just above.
             let table = unsafe { Table::from_word(word) };
             assert_eq!(table.mask() + 1, slots);
-            assert!(std::ptr::eq(table.slot(slots - 1), &table.lines[lines - 1].slots[7]));
+            assert!(std::ptr::eq(
+                table.slot(slots - 1),
+                &table.lines[lines - 1].slots[7]
+            ));
             assert_eq!(table.slots().count(), slots);
             // SAFETY: made by `new_table`, no longer viewed.
             unsafe { free_table(word) };
@@ -1114,11 +1144,17 @@ mod tests {
         assert_eq!(slots_for(usize::MAX, 2, 1), 1 << (usize::BITS - 1));
         let cache = FlowCache::<u8>::with_capacity(usize::MAX);
         let slots = cache.shards[0].load_table(&epoch::pin()).mask() + 1;
-        assert!(slots.is_power_of_two() && slots <= 4 * MAX_PRESIZE / SHARDS, "{slots}");
+        assert!(
+            slots.is_power_of_two() && slots <= 4 * MAX_PRESIZE / SHARDS,
+            "{slots}"
+        );
         let cache = FlowCache::<u8>::with_capacity(100_000);
         let before = cache.memory_bytes();
         for key in 0..100_000u128 {
-            cache.insert(key.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835), 0);
+            cache.insert(
+                key.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835),
+                0,
+            );
         }
         let grown = cache.memory_bytes() - 100_000 * std::mem::size_of::<Entry<u8>>();
         assert_eq!(grown, before, "presized cache grew");
