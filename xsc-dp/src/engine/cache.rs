@@ -385,10 +385,10 @@ pub struct FlowCache<V> {
     _owns: PhantomData<V>,
 }
 
-// SAFETY: the cache owns its `V`s. Moving the cache to another thread lets
-// that thread read and drop them (`V: Send`), and values may be dropped by
-// the epoch collector on any thread. `V: Sync` as for `Sync` below, since a
-// moved cache may have been shared before.
+// SAFETY: the cache owns its `V`s: whoever holds it reads and drops them,
+// and values unlinked earlier are dropped by the epoch collector on whichever
+// thread collects, so moving it needs `V: Send`. (`Sync` is asked too: the
+// engine states one bound for both.)
 unsafe impl<V: Send + Sync> Send for FlowCache<V> {}
 // SAFETY: through `&FlowCache` several threads read `&V` at once (`V:
 // Sync`), and a value inserted on one thread may be dropped on another
@@ -1103,6 +1103,9 @@ mod tests {
 
     #[test]
     fn table_words_pack_size_and_address() {
+        // Eight slots to a line, nothing else in it outside loom.
+        assert_eq!(size_of::<Line<u64>>(), 64);
+        assert_eq!(std::mem::align_of::<Line<u64>>(), 64);
         for slots in [8usize, 16, 1024, 1 << 16] {
             let word = new_table::<u8>(slots);
             let (first, lines) = unpack(word);
