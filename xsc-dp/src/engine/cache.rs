@@ -9,7 +9,7 @@
 //!   and probes it with plain atomic loads. Nothing a writer does can make a
 //!   reader retry or spin.
 //! - **Writers serialise per shard, never globally.** The key space is split
-//!   into [`SHARDS`] shards by the top bits of the hash. Each shard has a
+//!   into 64 shards by the top bits of the hash. Each shard has a
 //!   writer mutex that only `insert`, `remove` and `clear` take; readers never
 //!   touch it. Workers writing different keys almost always land in different
 //!   shards, so they run in parallel. A lock rather than compare-and-swap on
@@ -59,8 +59,15 @@
 //!
 //! Atomics and the writer mutex come through a small shim, `sync`: loom's
 //! under `cfg(loom)`, std's otherwise, so `tests/loom_cache.rs` can model
-//! check publication, reclamation and growth (with crossbeam-epoch itself on
-//! loom under `cfg(crossbeam_loom)`).
+//! check publication, reclamation and growth. Reclamation comes through
+//! another, `reclaim`: crossbeam-epoch, or under loom a simpler scheme with
+//! the same contract, built on loom's atomics (crossbeam-epoch's own loom
+//! mode, `cfg(crossbeam_loom)`, cannot be built here: it switches every
+//! crossbeam crate to loom, and crossbeam-channel, which the engine uses,
+//! does not build that way). Under loom each table line also carries a
+//! `Liveness` cell that every slot access reads and freeing the table
+//! writes, so loom reports a table freed while anyone may still use it; and
+//! there is a single shard, so that a few keys make a table grow.
 //!
 //! This module depends on nothing else in the crate.
 
@@ -69,9 +76,8 @@ use std::marker::PhantomData;
 use std::mem::size_of;
 use std::ptr;
 
-use crossbeam::epoch::{self, Guard};
-
-use self::sync::{AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
+use self::reclaim::{Domain, Guard};
+use self::sync::{load_locked, AtomicPtr, AtomicUsize, Liveness, Mutex, MutexGuard, Ordering};
 
 /// Atomics and the writer mutex: loom's when model checking, std's otherwise.
 mod sync {
@@ -84,10 +90,205 @@ mod sync {
     pub(super) use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
     #[cfg(not(loom))]
     pub(super) use std::sync::{Mutex, MutexGuard};
+
+    /// A load by a writer holding the shard lock, or by the table's only
+    /// owner: every store to slots and table words is made under the lock,
+    /// so none can race it, and `Relaxed` is enough.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(super) fn load_locked<T>(atomic: &AtomicPtr<T>) -> *mut T {
+        atomic.load(Ordering::Relaxed)
+    }
+
+    /// Under loom, an `unsync_load`: loom checks that every store happens
+    /// before it, and the writer's read does not hide a concurrent reader's
+    /// load of the same slot from loom's race detection (it remembers only
+    /// an atomic's last access, so a writer that loads a slot and then
+    /// stores it would mask the reader otherwise).
+    #[cfg(loom)]
+    pub(super) fn load_locked<T>(atomic: &AtomicPtr<T>) -> *mut T {
+        // SAFETY: as above; loom fails the model if a store is not ordered
+        // before this load.
+        unsafe { atomic.unsync_load() }
+    }
+
+    /// Under loom, a cell whose accesses loom checks for causality: `use_`
+    /// must happen before `free`, or the model fails. Nothing otherwise.
+    #[cfg(loom)]
+    pub(super) struct Liveness(loom::cell::UnsafeCell<()>);
+
+    #[cfg(loom)]
+    impl Liveness {
+        pub(super) fn new() -> Self {
+            Self(loom::cell::UnsafeCell::new(()))
+        }
+        pub(super) fn use_(&self) {
+            self.0.with(|_| ());
+        }
+        pub(super) fn free(&self) {
+            self.0.with_mut(|_| ());
+        }
+    }
+
+    // SAFETY: the cell holds `()`; it only carries loom's access tracking,
+    // which is what we want checked across threads.
+    #[cfg(loom)]
+    unsafe impl Sync for Liveness {}
+
+    #[cfg(not(loom))]
+    pub(super) struct Liveness;
+
+    #[cfg(not(loom))]
+    impl Liveness {
+        #[inline(always)]
+        pub(super) fn new() -> Self {
+            Self
+        }
+        #[inline(always)]
+        pub(super) fn use_(&self) {}
+        #[inline(always)]
+        pub(super) fn free(&self) {}
+    }
 }
 
-/// How many shards the key space is split into (a power of two).
-pub const SHARDS: usize = 64;
+/// How unlinked entries and tables are freed once no reader can hold them:
+/// a guard pins the thread; `defer_unchecked` on a guard runs a function
+/// after every thread pinned at that time has unpinned.
+mod reclaim {
+    /// crossbeam-epoch's guard, from its global collector.
+    #[cfg(not(loom))]
+    pub(super) use crossbeam::epoch::Guard;
+
+    /// Where guards come from: crossbeam-epoch's global collector, so
+    /// nothing per cache.
+    #[cfg(not(loom))]
+    pub(super) struct Domain;
+
+    #[cfg(not(loom))]
+    impl Domain {
+        pub(super) fn new() -> Self {
+            Self
+        }
+
+        #[inline]
+        pub(super) fn pin(&self) -> Guard {
+            crossbeam::epoch::pin()
+        }
+    }
+
+    #[cfg(loom)]
+    pub(super) use self::model::{Domain, Guard};
+
+    /// The stand-in for crossbeam-epoch under loom, with its contract: a
+    /// function deferred through a guard runs only once every thread pinned
+    /// when it was deferred has unpinned. It counts pinned guards with
+    /// read-modify-writes on one atomic, so that pins and unpins are totally
+    /// ordered and each unpin releases to every later pin, and runs the
+    /// deferred functions when the count returns to zero. Slow and unfair
+    /// (under steady reads nothing is freed), and exactly right for a model.
+    #[cfg(loom)]
+    mod model {
+        use super::super::sync::{AtomicUsize, Mutex, Ordering};
+
+        /// A function to run later, maybe on another thread: the caller of
+        /// `defer_unchecked` vouches for that, as with crossbeam's.
+        struct Deferred(Box<dyn FnOnce()>);
+
+        // SAFETY: `defer_unchecked`'s contract.
+        unsafe impl Send for Deferred {}
+
+        pub(in super::super) struct Domain {
+            pinned: AtomicUsize,
+            deferred: Mutex<Vec<Deferred>>,
+        }
+
+        pub(in super::super) struct Guard {
+            domain: *const Domain,
+        }
+
+        impl Domain {
+            pub(in super::super) fn new() -> Self {
+                Self {
+                    pinned: AtomicUsize::new(0),
+                    deferred: Mutex::new(Vec::new()),
+                }
+            }
+
+            pub(in super::super) fn pin(&self) -> Guard {
+                self.pinned.fetch_add(1, Ordering::AcqRel);
+                Guard { domain: self }
+            }
+
+            fn unpin(&self) {
+                // Decrement under the lock, so that what we run was deferred
+                // before the count reached zero.
+                let ready = {
+                    let mut deferred = self
+                        .deferred
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if self.pinned.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        std::mem::take(&mut *deferred)
+                    } else {
+                        Vec::new()
+                    }
+                };
+                for Deferred(f) in ready {
+                    f();
+                }
+            }
+        }
+
+        impl Drop for Domain {
+            fn drop(&mut self) {
+                let deferred = self
+                    .deferred
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for Deferred(f) in std::mem::take(deferred) {
+                    f();
+                }
+            }
+        }
+
+        impl Guard {
+            fn domain(&self) -> &Domain {
+                // SAFETY: a guard is made from `&Domain` by a cache method
+                // and dropped before it returns; the domain outlives it.
+                unsafe { &*self.domain }
+            }
+
+            /// Runs `f` once every thread pinned now has unpinned.
+            ///
+            /// # Safety
+            ///
+            /// As crossbeam-epoch's: `f` may run on any thread, later.
+            pub(in super::super) unsafe fn defer_unchecked<F: FnOnce() + 'static>(&self, f: F) {
+                self.domain()
+                    .deferred
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(Deferred(Box::new(f)));
+            }
+
+            pub(in super::super) fn repin(&mut self) {
+                let domain = self.domain();
+                domain.unpin();
+                domain.pinned.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.domain().unpin();
+            }
+        }
+    }
+}
+
+/// How many shards the key space is split into (a power of two). One under
+/// loom, so that a model can make a table grow with a few keys.
+const SHARDS: usize = if cfg!(loom) { 1 } else { 64 };
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 
 /// Slots per cache line, the unit tables are allocated in.
@@ -123,7 +324,11 @@ struct Entry<V> {
 /// is 64-byte aligned (six free bits in its word) and a probe sequence
 /// mostly stays within the line it starts in.
 #[repr(align(64))]
-struct Line<V>([AtomicPtr<Entry<V>>; LINE_SLOTS]);
+struct Line<V> {
+    slots: [AtomicPtr<Entry<V>>; LINE_SLOTS],
+    /// Zero-sized outside loom.
+    liveness: Liveness,
+}
 
 /// A borrowed view of a table: a power-of-two array of slots.
 struct Table<'a, V> {
@@ -175,13 +380,15 @@ struct Used(usize);
 /// collector after the cache itself is gone.
 pub struct FlowCache<V> {
     shards: Box<[Shard<V>]>,
+    /// Where guards come from (nothing outside loom: the global epoch).
+    reclaim: Domain,
     _owns: PhantomData<V>,
 }
 
-// SAFETY: the cache owns its `V`s. Moving the cache to another thread lets
-// that thread read and drop them (`V: Send`), and values may be dropped by
-// the epoch collector on any thread. `V: Sync` as for `Sync` below, since a
-// moved cache may have been shared before.
+// SAFETY: the cache owns its `V`s: whoever holds it reads and drops them,
+// and values unlinked earlier are dropped by the epoch collector on whichever
+// thread collects, so moving it needs `V: Send`. (`Sync` is asked too: the
+// engine states one bound for both.)
 unsafe impl<V: Send + Sync> Send for FlowCache<V> {}
 // SAFETY: through `&FlowCache` several threads read `&V` at once (`V:
 // Sync`), and a value inserted on one thread may be dropped on another
@@ -209,6 +416,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
             .collect();
         Self {
             shards,
+            reclaim: Domain::new(),
             _owns: PhantomData,
         }
     }
@@ -221,7 +429,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
         let hash = hash(key);
         let shard = self.shard(hash);
         shard.prefetch(hash);
-        let guard = epoch::pin();
+        let guard = self.reclaim.pin();
         let entry = shard.find(key, hash, &guard)?;
         Some(f(&entry.value))
     }
@@ -238,7 +446,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
         let shard = self.shard(hash);
         let new = Box::into_raw(Box::new(Entry { key, value }));
         let slot_value = new.wrapping_byte_add(tag(hash));
-        let guard = epoch::pin();
+        let guard = self.reclaim.pin();
         let mut used = shard.lock();
         let mut table = shard.current_table(&used);
         // At most two rounds: after growth the table is at most half used.
@@ -279,7 +487,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     pub fn remove(&self, key: u128) -> bool {
         let hash = hash(key);
         let shard = self.shard(hash);
-        let guard = epoch::pin();
+        let guard = self.reclaim.pin();
         let mut used = shard.lock();
         let table = shard.current_table(&used);
         let Probe::Found { index, entry } = table.probe(key, hash) else {
@@ -312,18 +520,15 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     /// when the walk reached it, and no lock is held, so `f` may itself
     /// insert or remove.
     pub fn for_each(&self, mut f: impl FnMut(u128, &V)) {
-        let mut guard = epoch::pin();
+        let mut guard = self.reclaim.pin();
         for shard in self.shards.iter() {
-            let table = shard.load_table(&guard);
-            for line in table.lines {
-                for slot in &line.0 {
-                    if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Acquire)) {
-                        // SAFETY: as in `Shard::find`: published with
-                        // `Release`, loaded with `Acquire`, and not freed
-                        // before `guard` unpins.
-                        let entry = unsafe { &*entry };
-                        f(entry.key, &entry.value);
-                    }
+            for slot in shard.load_table(&guard).slots() {
+                if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Acquire)) {
+                    // SAFETY: as in `Shard::find`: published with `Release`,
+                    // loaded with `Acquire`, and not freed before `guard`
+                    // unpins.
+                    let entry = unsafe { &*entry };
+                    f(entry.key, &entry.value);
                 }
             }
             // Let reclamation advance between the shards of a long walk.
@@ -333,7 +538,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
 
     /// Removes everything. Values are dropped once no reader can see them.
     pub fn clear(&self) {
-        let guard = epoch::pin();
+        let guard = self.reclaim.pin();
         for shard in self.shards.iter() {
             let mut used = shard.lock();
             let old = shard.table.swap(new_table(MIN_SLOTS), Ordering::AcqRel);
@@ -352,7 +557,7 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     /// allocations; not what `V` owns on the heap, nor the allocator's own
     /// per-allocation overhead, nor garbage waiting for the epoch.
     pub fn memory_bytes(&self) -> usize {
-        let guard = epoch::pin();
+        let guard = self.reclaim.pin();
         let tables: usize = self
             .shards
             .iter()
@@ -365,7 +570,8 @@ impl<V: Send + Sync + 'static> FlowCache<V> {
     }
 
     fn shard(&self, hash: u64) -> &Shard<V> {
-        &self.shards[(hash >> (u64::BITS - SHARD_BITS)) as usize]
+        let index = hash.checked_shr(u64::BITS - SHARD_BITS).unwrap_or(0);
+        &self.shards[index as usize]
     }
 }
 
@@ -381,7 +587,7 @@ impl<V> Drop for FlowCache<V> {
             // SAFETY: `&mut self`: no reader or writer is left. The current
             // table owns its entries; tables and entries unlinked earlier
             // are the epoch's to free, not ours.
-            unsafe { free_table_with_entries(shard.table.load(Ordering::Acquire)) };
+            unsafe { free_table_with_entries(load_locked(&shard.table)) };
         }
     }
 }
@@ -399,7 +605,7 @@ impl<V> fmt::Debug for FlowCache<V> {
     }
 }
 
-impl<V> Shard<V> {
+impl<V: 'static> Shard<V> {
     /// Brings the line of `hash`'s home slot towards the cache, before the
     /// lookup pins the thread. Only a hint: it reads nothing.
     #[inline]
@@ -470,7 +676,7 @@ impl<V> Shard<V> {
         // old one through the epoch; while we hold the lock the current
         // table cannot be retired, and the writer's own pin keeps it alive
         // until it unpins, after unlocking.
-        unsafe { Table::from_word(self.table.load(Ordering::Acquire)) }
+        unsafe { Table::from_word(load_locked(&self.table)) }
     }
 
     /// Publishes a table of twice the live entries (plus the one being
@@ -481,15 +687,13 @@ impl<V> Shard<V> {
         let word = new_table(slots_for(live + 1, 2, 1));
         // SAFETY: just allocated and not yet published: ours alone.
         let new = unsafe { Table::from_word(word) };
-        for line in old.lines {
-            for slot in &line.0 {
-                let raw = slot.load(Ordering::Relaxed);
-                if let Slot::Full { entry, .. } = decode(raw) {
-                    // SAFETY: entries in the current table are live, and
-                    // were written by lock holders, which happen before us.
-                    let key = unsafe { (*entry).key };
-                    new.place(hash(key), raw);
-                }
+        for slot in old.slots() {
+            let raw = load_locked(slot);
+            if let Slot::Full { entry, .. } = decode(raw) {
+                // SAFETY: entries in the current table are live, and were
+                // written by lock holders, which happen before us.
+                let key = unsafe { (*entry).key };
+                new.place(hash(key), raw);
             }
         }
         used.0 = live;
@@ -524,7 +728,17 @@ impl<'a, V> Table<'a, V> {
 
     #[inline]
     fn slot(&self, index: usize) -> &'a AtomicPtr<Entry<V>> {
-        &self.lines[index / LINE_SLOTS].0[index % LINE_SLOTS]
+        let line = &self.lines[index / LINE_SLOTS];
+        line.liveness.use_();
+        &line.slots[index % LINE_SLOTS]
+    }
+
+    /// Every slot, in order.
+    fn slots(&self) -> impl Iterator<Item = &'a AtomicPtr<Entry<V>>> {
+        self.lines.iter().flat_map(|line| {
+            line.liveness.use_();
+            &line.slots
+        })
     }
 
     /// Most slots (entries plus tombstones) in use before a rebuild: 3/4.
@@ -538,7 +752,7 @@ impl<'a, V> Table<'a, V> {
         let mut index = hash as usize & self.mask();
         let mut tombstone = None;
         for _ in 0..=self.mask() {
-            match decode(self.slot(index).load(Ordering::Relaxed)) {
+            match decode(load_locked(self.slot(index))) {
                 Slot::Empty => break,
                 Slot::Tombstone => {
                     tombstone.get_or_insert(index);
@@ -573,7 +787,7 @@ impl<'a, V> Table<'a, V> {
     /// become empty again; otherwise it becomes a tombstone.
     fn unlink(&self, index: usize, used: &mut Used) {
         let next = (index + 1) & self.mask();
-        if !matches!(decode(self.slot(next).load(Ordering::Relaxed)), Slot::Empty) {
+        if !matches!(decode(load_locked(self.slot(next))), Slot::Empty) {
             self.slot(index).store(tombstone(), Ordering::Release);
             return;
         }
@@ -582,10 +796,7 @@ impl<'a, V> Table<'a, V> {
             self.slot(index).store(ptr::null_mut(), Ordering::Release);
             used.0 -= 1;
             index = index.wrapping_sub(1) & self.mask();
-            if !matches!(
-                decode(self.slot(index).load(Ordering::Relaxed)),
-                Slot::Tombstone
-            ) {
+            if !matches!(decode(load_locked(self.slot(index))), Slot::Tombstone) {
                 break;
             }
         }
@@ -595,10 +806,7 @@ impl<'a, V> Table<'a, V> {
     fn place(&self, hash: u64, raw: *mut Entry<V>) {
         let mut index = hash as usize & self.mask();
         for _ in 0..=self.mask() {
-            if matches!(
-                decode(self.slot(index).load(Ordering::Relaxed)),
-                Slot::Empty
-            ) {
+            if matches!(decode(load_locked(self.slot(index))), Slot::Empty) {
                 self.slot(index).store(raw, Ordering::Relaxed);
                 return;
             }
@@ -611,7 +819,10 @@ impl<'a, V> Table<'a, V> {
 /// [`MIN_SLOTS`]) and returns its word.
 fn new_table<V>(slots: usize) -> *mut Line<V> {
     let lines: Box<[Line<V>]> = (0..slots / LINE_SLOTS)
-        .map(|_| Line(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))))
+        .map(|_| Line {
+            slots: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            liveness: Liveness::new(),
+        })
         .collect();
     let log2 = lines.len().trailing_zeros() as usize;
     Box::into_raw(lines)
@@ -636,7 +847,10 @@ unsafe fn free_table<V>(word: *mut Line<V>) {
     let (first, lines) = unpack(word);
     // SAFETY: `new_table` made this boxed slice of `lines` lines at `first`;
     // the caller guarantees nobody else can reach it.
-    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, lines)) });
+    let table = unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, lines)) };
+    for line in table.iter() {
+        line.liveness.free();
+    }
 }
 
 /// Frees a table and every entry in it.
@@ -648,13 +862,11 @@ unsafe fn free_table<V>(word: *mut Line<V>) {
 unsafe fn free_table_with_entries<V>(word: *mut Line<V>) {
     // SAFETY: the caller's contract: the table is alive and ours alone.
     let table = unsafe { Table::from_word(word) };
-    for line in table.lines {
-        for slot in &line.0 {
-            if let Slot::Full { entry, .. } = decode(slot.load(Ordering::Relaxed)) {
-                // SAFETY: the table owns its entries; each was made by
-                // `Box::into_raw` and appears in exactly one slot.
-                drop(unsafe { Box::from_raw(entry) });
-            }
+    for slot in table.slots() {
+        if let Slot::Full { entry, .. } = decode(load_locked(slot)) {
+            // SAFETY: the table owns its entries; each was made by
+            // `Box::into_raw` and appears in exactly one slot.
+            drop(unsafe { Box::from_raw(entry) });
         }
     }
     // SAFETY: the caller's contract; the view above is no longer used.
@@ -668,7 +880,7 @@ unsafe fn free_table_with_entries<V>(word: *mut Line<V>) {
 /// `entry` came from `Box::into_raw`, was just unlinked from the current
 /// table under the shard lock, and no table a later reader can reach
 /// links it.
-unsafe fn defer_free_entry<V>(guard: &Guard, entry: *mut Entry<V>) {
+unsafe fn defer_free_entry<V: 'static>(guard: &Guard, entry: *mut Entry<V>) {
     // SAFETY: the caller's contract; `defer_unchecked` runs the drop after
     // every thread pinned now has unpinned.
     unsafe { guard.defer_unchecked(move || drop(Box::from_raw(entry))) };
@@ -721,6 +933,7 @@ fn slots_for(entries: usize, num: usize, den: usize) -> usize {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crossbeam::epoch;
     use std::sync::atomic::AtomicU64;
     use std::sync::Arc;
 
@@ -890,6 +1103,9 @@ mod tests {
 
     #[test]
     fn table_words_pack_size_and_address() {
+        // Eight slots to a line, nothing else in it outside loom.
+        assert_eq!(size_of::<Line<u64>>(), 64);
+        assert_eq!(std::mem::align_of::<Line<u64>>(), 64);
         for slots in [8usize, 16, 1024, 1 << 16] {
             let word = new_table::<u8>(slots);
             let (first, lines) = unpack(word);
@@ -900,8 +1116,9 @@ mod tests {
             assert_eq!(table.mask() + 1, slots);
             assert!(std::ptr::eq(
                 table.slot(slots - 1),
-                &table.lines[lines - 1].0[7]
+                &table.lines[lines - 1].slots[7]
             ));
+            assert_eq!(table.slots().count(), slots);
             // SAFETY: made by `new_table`, no longer viewed.
             unsafe { free_table(word) };
         }
