@@ -936,6 +936,21 @@ fn offloaded_line(ufid: Option<Ufid>, flow: &Megaflow, stats: &FlowStats) -> Meg
     }
 }
 
+/// Numbers stood in for port names: check that they all come back as the
+/// names (and numbers) they were.
+fn check_names(stored: &StoredFlow, flow: &Megaflow) -> Result<(), NetlinkError> {
+    let mut back = Megaflow::default();
+    stored.load(&mut back)?;
+    if back.key != flow.key || back.actions != flow.actions {
+        return Err(NetlinkError {
+            attr: "in_port / output port",
+            offset: 0,
+            kind: ErrorKind::Unsupported("port names mixed with port numbers from 0xf0000000 up"),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1110,19 +1125,4 @@ mod tests {
         assert!(name_action_ports(&[1, 0, 0, 0, 3, b'p'], &mut a).is_err());
         assert!(name_action_ports(&[1, 0, 0, 0, 2, b'p', b'1'], &mut a).is_ok());
     }
-}
-
-/// Numbers stood in for port names: check that they all come back as the
-/// names (and numbers) they were.
-fn check_names(stored: &StoredFlow, flow: &Megaflow) -> Result<(), NetlinkError> {
-    let mut back = Megaflow::default();
-    stored.load(&mut back)?;
-    if back.key != flow.key || back.actions != flow.actions {
-        return Err(NetlinkError {
-            attr: "in_port / output port",
-            offset: 0,
-            kind: ErrorKind::Unsupported("port names mixed with port numbers from 0xf0000000 up"),
-        });
-    }
-    Ok(())
 }
