@@ -288,7 +288,7 @@ pub unsafe extern "C" fn xsc_flow_put(
         })?;
         decode_actions_into(actions, &mut flow.actions)
             .map_err(|e| Error::bad_message(format!("actions: {e}")))?;
-        with_engine!(h, o => o.put(ufid, flow))?;
+        with_engine!(h, o => o.try_put(ufid, flow).map_err(|r| r.error))?;
         Ok(XSC_OK)
     })
 }

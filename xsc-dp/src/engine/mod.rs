@@ -39,6 +39,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam::channel::{self, Receiver, Sender, TrySendError};
+use crossbeam::queue::ArrayQueue;
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
@@ -64,6 +65,9 @@ pub enum Mode {
     /// The template/async API; [`Offloader::new`] fails without queues.
     Async,
 }
+
+/// Most flow boxes kept for reuse.
+const BOX_POOL: usize = 4096;
 
 /// Called with each finished operation, on the worker thread that finished
 /// it: keep it short (send to a channel, bump a counter).
@@ -351,6 +355,10 @@ pub(crate) struct Shared<D: FlowDevice> {
     xlate: Mutex<Xlate<D::Rule>>,
     /// Template tables by rule shape (async mode).
     tables: Mutex<HashMap<u64, TableHandle>>,
+    /// Boxes of flows the workers are done with, for the next `put`: a
+    /// megaflow is 1.7 KB, and freeing on the worker what the submitter
+    /// allocated costs more than the translation.
+    boxes: ArrayQueue<Box<Megaflow>>,
     config: EngineConfig,
     table_capacity: u32,
     asynchronous: bool,
@@ -492,6 +500,7 @@ impl<D: FlowDevice + 'static> Offloader<D> {
                 fixed: HashMap::new(),
             }),
             tables: Mutex::new(HashMap::new()),
+            boxes: ArrayQueue::new(config.queue_depth.clamp(1, BOX_POOL)),
             table_capacity,
             asynchronous,
             start: Instant::now(),
@@ -549,9 +558,11 @@ impl<D: FlowDevice + 'static> Offloader<D> {
     /// Offloads `flow` under `ufid`, or replaces the flow the UFID has
     /// (make-before-break). Returns at once; the outcome goes to `get` and
     /// `on_complete`.
-    pub fn put(&self, ufid: Ufid, flow: impl Into<Box<Megaflow>>) -> Result<(), SubmitError> {
+    pub fn put(&self, ufid: Ufid, flow: Megaflow) -> Result<(), SubmitError> {
+        let mut boxed = self.shared.boxes.pop().unwrap_or_default();
+        *boxed = flow;
         let key = ufid_key(&ufid);
-        self.submit(key, Msg::Put(key, flow.into()))
+        self.submit(key, Msg::Put(key, boxed))
     }
 
     /// [`put`](Self::put) that hands the flow back when it is not

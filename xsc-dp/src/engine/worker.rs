@@ -218,7 +218,11 @@ impl<D: FlowDevice> Worker<D> {
                 None => self.execute(),
             }
             match msg {
-                Msg::Put(key, flow) => self.stage_put(key, &flow),
+                Msg::Put(key, flow) => {
+                    self.stage_put(key, &flow);
+                    // Back to the submitters; dropped when the pool is full.
+                    let _ = self.shared.boxes.push(flow);
+                }
                 Msg::Del(key) => self.stage_remove(key, false),
                 Msg::CtAdd(key, conn) => self.stage_conn(key, &conn),
                 Msg::CtDel(key) => self.stage_remove(key, true),
