@@ -70,7 +70,9 @@ pub enum Mode {
 const BOX_POOL: usize = 4096;
 
 /// Called with each finished operation, on the worker thread that finished
-/// it: keep it short (send to a channel, bump a counter).
+/// it: keep it short (send to a channel, bump a counter), and do not call
+/// the engine's waiting methods (`wait`, `sync_stats`, `dump_offloaded`,
+/// `flush`) from it: the worker would wait for itself.
 pub type OnComplete = Arc<dyn Fn(&OpDone) + Send + Sync>;
 
 /// Settings of an [`Offloader`].
