@@ -30,29 +30,14 @@ use xsc_dp::odp::{Megaflow, Ufid};
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::translate::PortMap;
 
+#[path = "common/kube_ovn.rs"]
+mod kube_ovn;
+
 const FLOWS: usize = 100_000;
 const MEMORY_FLOWS: usize = 1_000_000;
 
-/// kube-ovn.flows, the routed flow of recirc 0x2 (source MAC and
-/// destination address replaced).
-fn line(i: usize) -> String {
-    format!(
-        "ct_state(-new-inv+trk),recirc_id(0x2),in_port(1),packet_type(ns=0,id=0),\
-         eth(src=02:00:00:{:02x}:{:02x}:{:02x},dst=00:00:00:10:00:01),eth_type(0x0800),\
-         ipv4(dst=10.{}.{}.{},proto=6,ttl=64,frag=no), packets:0, bytes:0, used:never, \
-         actions:set(eth(src=00:00:00:10:00:01,dst=00:00:00:ce:cf:b9)),set(ipv4(ttl=63)),\
-         ct(zone=6),recirc(0x4)",
-        (i >> 16) & 0xff,
-        (i >> 8) & 0xff,
-        i & 0xff,
-        16 + ((i >> 16) & 0xff),
-        (i >> 8) & 0xff,
-        i & 0xff,
-    )
-}
-
 fn flow(i: usize) -> Megaflow {
-    line(i).parse().unwrap()
+    kube_ovn::line(i).parse().unwrap()
 }
 
 fn ufid(i: usize) -> Ufid {

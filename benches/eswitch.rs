@@ -24,6 +24,9 @@ use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rte::{lower, RteRule};
 use xsc_dp::translate::{Config, PortMap, Translator};
 
+#[path = "common/kube_ovn.rs"]
+mod kube_ovn;
+
 const SRC_MAC: &str = "00:00:00:9d:fb:1a";
 const DST_MAC: &str = "00:00:00:ce:cf:b9";
 
@@ -151,23 +154,6 @@ fn bench(c: &mut Criterion) {
 
 const INSTALL_RULES: usize = 100_000;
 
-/// The engine bench's `line()`: kube-ovn's routed flow of recirc 0x2.
-fn kube_ovn_line(i: usize) -> String {
-    format!(
-        "ct_state(-new-inv+trk),recirc_id(0x2),in_port(1),packet_type(ns=0,id=0),\
-         eth(src=02:00:00:{:02x}:{:02x}:{:02x},dst=00:00:00:10:00:01),eth_type(0x0800),\
-         ipv4(dst=10.{}.{}.{},proto=6,ttl=64,frag=no), packets:0, bytes:0, used:never, \
-         actions:set(eth(src=00:00:00:10:00:01,dst=00:00:00:ce:cf:b9)),set(ipv4(ttl=63)),\
-         ct(zone=6),recirc(0x4)",
-        (i >> 16) & 0xff,
-        (i >> 8) & 0xff,
-        i & 0xff,
-        16 + ((i >> 16) & 0xff),
-        (i >> 8) & 0xff,
-        i & 0xff,
-    )
-}
-
 fn install_profile() -> DeviceProfile {
     let mut p = DeviceProfile::metascale();
     p.async_api = true;
@@ -181,7 +167,7 @@ fn install_rules(n: usize) -> Vec<RteRule> {
     let mut t = Translator::new(install_profile(), PortMap::identity(), Config::default());
     (0..n)
         .map(|i| {
-            let f: Megaflow = kube_ovn_line(i).parse().unwrap();
+            let f: Megaflow = kube_ovn::line(i).parse().unwrap();
             let tr = t.translate(&f).unwrap();
             let mut rte = RteRule::new();
             lower(&tr.rule, &mut rte).unwrap();
