@@ -96,6 +96,14 @@ enum Stage {
     },
 }
 
+/// Why [`Worker::complete`] stopped before every operation completed.
+enum Stall {
+    /// `rte_flow_push` failed: nothing was executed.
+    Push(DpdkError),
+    /// `rte_flow_pull` failed, or nothing completed in time.
+    Pull(DpdkError),
+}
+
 /// A rule to destroy, and the notification that waits for the answer.
 struct Doomed<R> {
     rule: R,
@@ -664,19 +672,30 @@ impl<D: FlowDevice> Worker<D> {
                 }
                 self.releases.push(old.resources);
             }
-            let prev = self.shared.conns.get(key, |e| e.state.clone());
-            self.shared.recount(true, prev.as_ref(), None);
-            self.shared.conns.remove(key);
+            self.forget(key, true);
             self.notes.push((Op::CtDel(key), FlowState::Removed));
         } else {
             if let Some(old) = self.take_slot(key) {
                 self.retire(old.rule, old.resources, Some(note));
             }
-            let prev = self.shared.flows.get(key, |e| e.state.clone());
-            self.shared.recount(false, prev.as_ref(), None);
-            self.shared.flows.remove(key);
+            self.forget(key, false);
             self.notes
                 .push((Op::Del(key_ufid(key)), FlowState::Removed));
+        }
+    }
+
+    /// Drops a flow's (`conn`: a connection's) cache entry and its count.
+    fn forget(&self, key: u128, conn: bool) {
+        let prev = if conn {
+            self.shared.conns.get(key, |e| e.state.clone())
+        } else {
+            self.shared.flows.get(key, |e| e.state.clone())
+        };
+        self.shared.recount(conn, prev.as_ref(), None);
+        if conn {
+            self.shared.conns.remove(key);
+        } else {
+            self.shared.flows.remove(key);
         }
     }
 
@@ -745,50 +764,56 @@ impl<D: FlowDevice> Worker<D> {
         self.drain(&mut out);
     }
 
-    /// Pushes the queue and pulls until `out` operations have completed;
-    /// failed creations replace their result with the error.
-    fn drain(&mut self, out: &mut usize) {
-        if *out == 0 {
-            return;
+    /// Pushes the queue and pulls until the `out` operations enqueued have
+    /// completed (`out` is then 0), leaving every completion in
+    /// `self.completions`. A failed push, a failed pull or no completion
+    /// for [`PULL_TIMEOUT`] stops early: the operations still out will not
+    /// be reported.
+    fn complete(&mut self, out: &mut usize) -> Result<(), Stall> {
+        self.completions.clear();
+        let queued = std::mem::take(out);
+        if queued == 0 {
+            return Ok(());
         }
         let device = self.shared.device.clone();
-        if let Err(e) = device.push(self.queue()) {
-            self.fail_outstanding(&e);
-            *out = 0;
-            return;
-        }
+        device.push(self.queue()).map_err(Stall::Push)?;
         let deadline = Instant::now() + PULL_TIMEOUT;
-        while *out > 0 {
-            self.completions.clear();
+        while self.completions.len() < queued {
             match device.pull(self.queue(), &mut self.completions) {
                 Ok(0) if Instant::now() >= deadline => {
-                    let e = DpdkError::Call {
+                    return Err(Stall::Pull(DpdkError::Call {
                         op: "rte_flow_pull",
                         port: None,
                         errno: libc::ETIMEDOUT,
-                    };
-                    self.fail_outstanding(&e);
-                    *out = 0;
-                    return;
+                    }))
                 }
                 Ok(0) => std::thread::yield_now(),
                 Ok(_) => {}
-                Err(e) => {
-                    self.fail_outstanding(&e);
-                    *out = 0;
-                    return;
-                }
+                Err(e) => return Err(Stall::Pull(e)),
             }
-            for c in self.completions.drain(..) {
-                *out = out.saturating_sub(1);
-                if let Err(e) = c.result {
-                    if let Some(slot) = self.results.get_mut(c.user_data as usize) {
-                        if let Ok(rule) = std::mem::replace(slot, Err(e)) {
-                            device.forget_failed(rule);
-                        }
+        }
+        Ok(())
+    }
+
+    /// Completes the creations enqueued: a failed one replaces its result
+    /// with the error; when the queue stalls, every creation not yet
+    /// completed fails with the stall's error.
+    fn drain(&mut self, out: &mut usize) {
+        let stalled = self.complete(out);
+        let device = self.shared.device.clone();
+        let mut done = std::mem::take(&mut self.completions);
+        for c in done.drain(..) {
+            if let Err(e) = c.result {
+                if let Some(slot) = self.results.get_mut(c.user_data as usize) {
+                    if let Ok(rule) = std::mem::replace(slot, Err(e)) {
+                        device.forget_failed(rule);
                     }
                 }
             }
+        }
+        self.completions = done;
+        if let Err(Stall::Push(e) | Stall::Pull(e)) = stalled {
+            self.fail_outstanding(&e);
         }
     }
 
@@ -838,36 +863,23 @@ impl<D: FlowDevice> Worker<D> {
         self.drain_destroys(&mut out, &notes);
     }
 
+    /// Completes the destructions enqueued: a failed one (or all of them,
+    /// when the push fails) is its operation's outcome.
     fn drain_destroys(&mut self, out: &mut usize, notes: &[Option<usize>]) {
-        if *out == 0 {
-            return;
+        let stalled = self.complete(out);
+        let mut done = std::mem::take(&mut self.completions);
+        for c in done.drain(..) {
+            if let Err(e) = c.result {
+                let note = notes.get(c.user_data as usize).copied().flatten();
+                self.fail_note(note, e);
+            }
         }
-        let device = self.shared.device.clone();
-        if let Err(e) = device.push(self.queue()) {
+        self.completions = done;
+        if let Err(Stall::Push(e)) = stalled {
             for n in notes {
                 self.fail_note(*n, e.clone());
             }
-            *out = 0;
-            return;
         }
-        let deadline = Instant::now() + PULL_TIMEOUT;
-        while *out > 0 {
-            self.completions.clear();
-            match device.pull(self.queue(), &mut self.completions) {
-                Ok(0) if Instant::now() >= deadline => break,
-                Ok(0) => std::thread::yield_now(),
-                Ok(_) => {}
-                Err(_) => break,
-            }
-            for c in std::mem::take(&mut self.completions) {
-                *out = out.saturating_sub(1);
-                if let Err(e) = c.result {
-                    let note = notes.get(c.user_data as usize).copied().flatten();
-                    self.fail_note(note, e);
-                }
-            }
-        }
-        *out = 0;
     }
 
     fn fail_note(&mut self, note: Option<usize>, e: DpdkError) {
@@ -972,15 +984,7 @@ impl<D: FlowDevice> Worker<D> {
                     .for_each(|k, _| keys.extend(mine(k).then_some(k)));
             }
             for k in keys {
-                if cache_is_conn {
-                    let prev = self.shared.conns.get(k, |e| e.state.clone());
-                    self.shared.recount(true, prev.as_ref(), None);
-                    self.shared.conns.remove(k);
-                } else {
-                    let prev = self.shared.flows.get(k, |e| e.state.clone());
-                    self.shared.recount(false, prev.as_ref(), None);
-                    self.shared.flows.remove(k);
-                }
+                self.forget(k, cache_is_conn);
             }
         }
         self.tables.clear();
