@@ -299,32 +299,35 @@ impl Eswitch {
 
     /// `rte_flow_pattern_template_destroy`: `EBUSY` while a table uses it.
     pub fn pattern_template_destroy(&self, t: PatternTemplateId) -> Result<(), DpdkError> {
-        let op = "rte_flow_pattern_template_destroy";
-        self.with_queues(op, |q| {
-            if q.tables.values().any(|tb| tb.patterns.contains(&t.0)) {
-                return Err(self.async_err(
-                    op,
-                    libc::EBUSY,
-                    FlowErrorCause::State,
-                    "a table uses the template",
-                ));
-            }
-            q.patterns.remove(&t.0).map(|_| ()).ok_or_else(|| {
-                self.async_err(
-                    op,
-                    libc::ENOENT,
-                    FlowErrorCause::Unspecified,
-                    "unknown template",
-                )
-            })
-        })
+        self.template_destroy(
+            "rte_flow_pattern_template_destroy",
+            t.0,
+            |tb| &tb.patterns,
+            |q| q.patterns.remove(&t.0).is_some(),
+        )
     }
 
     /// `rte_flow_actions_template_destroy`: `EBUSY` while a table uses it.
     pub fn actions_template_destroy(&self, t: ActionsTemplateId) -> Result<(), DpdkError> {
-        let op = "rte_flow_actions_template_destroy";
+        self.template_destroy(
+            "rte_flow_actions_template_destroy",
+            t.0,
+            |tb| &tb.actions,
+            |q| q.actions.remove(&t.0).is_some(),
+        )
+    }
+
+    /// Removes template `id` (`remove` says whether it existed) unless a
+    /// table lists it among its `templates`.
+    fn template_destroy(
+        &self,
+        op: &'static str,
+        id: u32,
+        templates: fn(&Table) -> &Vec<u32>,
+        remove: impl FnOnce(&mut Queues) -> bool,
+    ) -> Result<(), DpdkError> {
         self.with_queues(op, |q| {
-            if q.tables.values().any(|tb| tb.actions.contains(&t.0)) {
+            if q.tables.values().any(|tb| templates(tb).contains(&id)) {
                 return Err(self.async_err(
                     op,
                     libc::EBUSY,
@@ -332,14 +335,16 @@ impl Eswitch {
                     "a table uses the template",
                 ));
             }
-            q.actions.remove(&t.0).map(|_| ()).ok_or_else(|| {
-                self.async_err(
+            if remove(q) {
+                Ok(())
+            } else {
+                Err(self.async_err(
                     op,
                     libc::ENOENT,
                     FlowErrorCause::Unspecified,
                     "unknown template",
-                )
-            })
+                ))
+            }
         })
     }
 
