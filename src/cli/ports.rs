@@ -15,10 +15,26 @@ sync API and the template/async API.
 example: xsc-offload ports --eal \"-a 0000:b3:00.0,representor=vf[0-9]\"
 ";
 
+/// The EAL arguments of `--eal "ARGS"` (after the program name), or by
+/// default no hugepages and one `net_null` port.
+pub(crate) fn eal_args(eal: Option<&str>) -> Vec<String> {
+    match eal {
+        Some(v) => std::iter::once("xsc-offload")
+            .chain(v.split_whitespace())
+            .map(str::to_string)
+            .collect(),
+        None => NO_HUGE_ARGS
+            .iter()
+            .copied()
+            .chain(["--vdev=net_null0"])
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
 /// Runs `ports` with the arguments after the subcommand.
 pub fn run(args: &[String]) -> ExitCode {
-    let mut eal_args: Vec<String> = NO_HUGE_ARGS.iter().map(|s| s.to_string()).collect();
-    eal_args.push("--vdev=net_null0".into());
+    let mut eal_args = eal_args(None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -27,11 +43,7 @@ pub fn run(args: &[String]) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--eal" => match it.next() {
-                Some(v) => {
-                    eal_args = std::iter::once("xsc-offload".to_string())
-                        .chain(v.split_whitespace().map(str::to_string))
-                        .collect()
-                }
+                Some(v) => eal_args = self::eal_args(Some(v)),
                 None => return super::usage_error("ports", "--eal needs a value", HELP),
             },
             other => {

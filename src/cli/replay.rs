@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use xsc_dp::device::FlowDevice;
-use xsc_dp::dpdk::{
-    live_handles, Eal, FlowQueuesConfig, Port, PortConfig, QueuedPort, NO_HUGE_ARGS,
-};
+use xsc_dp::dpdk::{live_handles, Eal, FlowQueuesConfig, Port, PortConfig, QueuedPort};
 use xsc_dp::engine::{EngineConfig, FlowState, Mode, Offloader, Op, OpDone, Refused, SubmitError};
 use xsc_dp::eswitch::{Eswitch, Fate};
 use xsc_dp::odp::{is_dump_header, Action as OdpAction, ConnEntry, Megaflow, OdpPort, Ufid};
@@ -251,14 +249,8 @@ fn replay(o: &Options) -> Result<bool, String> {
     let input = read_dumps(o)?;
     match o.device.as_str() {
         "dpdk" => {
-            let mut eal_args: Vec<String> = NO_HUGE_ARGS.iter().map(|s| s.to_string()).collect();
-            eal_args.push("--vdev=net_null0".into());
-            if let Some(e) = &o.eal {
-                eal_args = std::iter::once("xsc-offload".to_string())
-                    .chain(e.split_whitespace().map(str::to_string))
-                    .collect();
-            }
-            let eal = Eal::init(&eal_args).map_err(|e| e.to_string())?;
+            let eal =
+                Eal::init(&super::ports::eal_args(o.eal.as_deref())).map_err(|e| e.to_string())?;
             let mut port = Port::by_id(&eal, o.port).map_err(|e| e.to_string())?;
             let ok = if o.asynchronous {
                 // rte_flow_configure wants a configured, stopped port.
