@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::sync::Arc;
 
 use xsc_dp::dpdk::{Eal, Port};
-use xsc_dp::engine::{FlowState, Offloader};
+use xsc_dp::engine::{FlowState, Mode, Offloader};
 use xsc_dp::eswitch::Eswitch;
 use xsc_dp::odp::netlink::{decode_actions_into, decode_key_into};
 use xsc_dp::odp::{ConnEntry, Megaflow, Ufid, Used};
@@ -206,12 +206,23 @@ pub unsafe extern "C" fn xsc_offloader_new(
         // the fields' pointers are checked by settings().
         let s = unsafe { (*config).settings() }?;
         let engine = match s.device {
-            DeviceChoice::Eswitch { ports } => Engine::Eswitch(Offloader::new(
-                Arc::new(Eswitch::new(s.profile.clone(), &ports)),
-                s.profile,
-                s.ports,
-                s.engine,
-            )?),
+            DeviceChoice::Eswitch { ports } => {
+                let esw = Eswitch::new(s.profile.clone(), &ports);
+                if s.engine.mode == Mode::Async {
+                    // rte_flow_configure: one flow queue per worker, as deep
+                    // as a worker's submission queue. ENOTSUP when the
+                    // profile has no template/async API (metascale).
+                    let queues = u16::try_from(s.engine.workers).map_err(|_| {
+                        Error::invalid(format!(
+                            "config.workers is {}: XSC_MODE_ASYNC has at most 65535 flow queues",
+                            s.engine.workers
+                        ))
+                    })?;
+                    let depth = u32::try_from(s.engine.queue_depth).unwrap_or(u32::MAX);
+                    esw.configure(queues, depth)?;
+                }
+                Engine::Eswitch(Offloader::new(Arc::new(esw), s.profile, s.ports, s.engine)?)
+            }
             DeviceChoice::Dpdk { port } => {
                 let eal = Eal::attach()?;
                 let port = Port::attach(&eal, port)?;
