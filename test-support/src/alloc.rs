@@ -64,3 +64,16 @@ pub fn is_installed() -> bool {
     drop(std::hint::black_box(Box::new(0u64)));
     count() != before
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // This unit-test binary does not install Counting.
+    #[test]
+    #[should_panic(expected = "is not the #[global_allocator]")]
+    fn measuring_without_the_allocator_fails_loudly() {
+        assert!(!is_installed());
+        allocations(|| drop(vec![0u8; 8]));
+    }
+}
