@@ -33,6 +33,7 @@
  * offloader attaches to that port (XSC_DEVICE_DPDK). net_null has no
  * rte_flow, so every offloadable flow must end XSC_STATE_FAILED; after
  * xsc_offloader_destroy() the port must still be open: it is the host's.
+ * XSC_MODE_ASYNC on that port must be refused with XSC_ENOTSUP.
  *
  * Build (the test does this):
  *   cc -Wall -Wextra -Werror -Iinclude examples/ovs_provider.c \
@@ -451,6 +452,17 @@ main(int argc, char **argv)
         cfg.device = XSC_DEVICE_ESWITCH;
         cfg.ports = ports;
         cfg.n_ports = n_ports;
+    }
+    if (use_dpdk) {
+        /* The header's promise: the template/async API is refused on the
+         * host's port (rte_flow_configure would need it stopped). */
+        cfg.mode = XSC_MODE_ASYNC;
+        r0 = xsc_offloader_new(&cfg, &h);
+        if (r0 != XSC_ENOTSUP || h) {
+            rc = fail("XSC_MODE_ASYNC on a DPDK port: %s: %s", xsc_strerror(r0), xsc_last_error());
+            goto out;
+        }
+        cfg.mode = XSC_MODE_AUTO;
     }
     r0 = xsc_offloader_new(&cfg, &h);
     if (r0 != XSC_OK || !h) {
