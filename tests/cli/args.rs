@@ -108,30 +108,24 @@ fn the_port_map_is_inline_or_a_file_never_a_guess() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 
-    // The file and the inline form give the same plan.
+    // The file and the inline form give the same plan, and it is not the
+    // identity's (the map was applied). --json keeps the timing summary off
+    // standard output.
     let dir = TempDir::new("cli-port-map");
     let file = dir.join("ports");
-    std::fs::write(&file, "p1=1\np2=2,p3=3\n").unwrap();
-    let packets = fixtures::ovs("kube-ovn.packets");
-    let inline = xsc(&[
-        "replay",
-        "--port-map",
-        "p1=1,p2=2,p3=3",
-        "--packets",
-        arg(&packets),
-        arg(&flows),
-    ]);
-    let from_file = xsc(&[
-        "replay",
-        "--port-map-file",
-        arg(&file),
-        "--packets",
-        arg(&packets),
-        arg(&flows),
-    ]);
+    std::fs::write(&file, "# OVS port -> DPDK port\n1=5\n2=6,3=7\n").unwrap();
+    let inline = xsc(&["plan", "--json", "--port-map", "1=5,2=6,3=7", arg(&flows)]);
+    let from_file = xsc(&["plan", "--json", "--port-map-file", arg(&file), arg(&flows)]);
+    let identity = xsc(&["plan", "--json", arg(&flows)]);
     assert!(inline.status.success(), "{}", text(&inline.stderr));
     assert!(from_file.status.success(), "{}", text(&from_file.stderr));
-    assert_eq!(inline.stdout, from_file.stdout);
+    assert_eq!(text(&inline.stdout), text(&from_file.stdout));
+    assert_ne!(text(&inline.stdout), text(&identity.stdout));
+    assert!(
+        text(&inline.stdout).contains("represented_port ethdev_port_id 5"),
+        "{}",
+        text(&inline.stdout)
+    );
 }
 
 #[test]
