@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use xsc_dp::engine::cache::FlowCache;
+use xsc_test_support::rng::Rng;
 
 const ENTRIES: usize = 1 << 16;
 
@@ -63,30 +64,12 @@ impl Hasher for UfidHasher {
     }
 }
 
-/// xorshift64*: fixed seeds, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn ufid(&mut self) -> u128 {
-        u128::from(self.next()) << 64 | u128::from(self.next())
-    }
-}
-
 /// `n` distinct random UFIDs, and the same keys shuffled: the lookup order.
 fn keys(n: usize) -> (Vec<u128>, Vec<u128>) {
-    let mut rng = Rng(0x5eed_cafe_f00d_0001);
-    let keys: Vec<u128> = (0..n).map(|_| rng.ufid()).collect();
+    let mut rng = Rng::new(0x5eed_cafe_f00d_0001);
+    let keys: Vec<u128> = (0..n).map(|_| rng.next_u128()).collect();
     let mut order = keys.clone();
-    for i in (1..order.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
+    rng.shuffle(&mut order);
     (keys, order)
 }
 

@@ -10,7 +10,10 @@
  *
  *   ovs_provider: device=eswitch flows=6 offloaded=6 rejected=0 failed=0 conns=0/0/0/0 dump_lines=6 live_rules_after_delete=0 live_rules_after_flush=0: ok
  *
- * or exits 1 naming the first unexpected result (2: bad usage or input).
+ * after a first line naming the library's version (xsc_version_string(),
+ * checked against the header's XSC_VERSION_NUMBER), or exits 1 naming the
+ * first unexpected result with xsc_strerror() of its code and
+ * xsc_last_error() (2: bad usage or input).
  *
  * Usage:
  *   ovs_provider [--dpdk] [--ports 0,1,2,3] [--conntrack FILE]
@@ -30,6 +33,7 @@
  * offloader attaches to that port (XSC_DEVICE_DPDK). net_null has no
  * rte_flow, so every offloadable flow must end XSC_STATE_FAILED; after
  * xsc_offloader_destroy() the port must still be open: it is the host's.
+ * XSC_MODE_ASYNC on that port must be refused with XSC_ENOTSUP.
  *
  * Build (the test does this):
  *   cc -Wall -Wextra -Werror -Iinclude examples/ovs_provider.c \
@@ -309,30 +313,30 @@ check_error_paths(struct xsc_offloader *h, const struct flow *f)
 
     rc = xsc_flow_put(h, f->ufid, NULL, 4, NULL, 0, NULL, 0);
     if (rc != XSC_EINVAL || !strstr(xsc_last_error(), "key is NULL")) {
-        return fail("put with a NULL key: %d %s", rc, xsc_last_error());
+        return fail("put with a NULL key: %s: %s", xsc_strerror(rc), xsc_last_error());
     }
     if (f->key_len > 1) {
         rc = xsc_flow_put(h, f->ufid, f->key, f->key_len - 1, f->mask, f->mask_len,
                           f->actions, f->actions_len);
         if (rc != XSC_EBADMSG || !*xsc_last_error()) {
-            return fail("put with a cut key: %d %s", rc, xsc_last_error());
+            return fail("put with a cut key: %s: %s", xsc_strerror(rc), xsc_last_error());
         }
     }
     rc = xsc_ct_add(h, "tcp,orig=(", 10);
     if (rc != XSC_EBADMSG || !strstr(xsc_last_error(), "xsc_ct_add: line")) {
-        return fail("ct_add of a cut line: %d %s", rc, xsc_last_error());
+        return fail("ct_add of a cut line: %s: %s", xsc_strerror(rc), xsc_last_error());
     }
     rc = xsc_flow_get(h, unknown, NULL, 0);
     if (rc != XSC_ENOENT) {
-        return fail("get of an unknown UFID: %d %s", rc, xsc_last_error());
+        return fail("get of an unknown UFID: %s: %s", xsc_strerror(rc), xsc_last_error());
     }
     rc = xsc_flow_stats(h, unknown, &st);
     if (rc != XSC_ENOENT) {
-        return fail("stats of an unknown UFID: %d %s", rc, xsc_last_error());
+        return fail("stats of an unknown UFID: %s: %s", xsc_strerror(rc), xsc_last_error());
     }
     rc = xsc_flow_get(NULL, unknown, NULL, 0);
     if (rc != XSC_EINVAL || !strstr(xsc_last_error(), "offloader is NULL")) {
-        return fail("get on a NULL handle: %d %s", rc, xsc_last_error());
+        return fail("get on a NULL handle: %s: %s", xsc_strerror(rc), xsc_last_error());
     }
     if (xsc_offloader_wait(h) != XSC_OK || *xsc_last_error()) {
         return fail("a good call must clear the last error: \"%s\"", xsc_last_error());
@@ -415,12 +419,23 @@ main(int argc, char **argv)
     }
 #endif
 
+    /* The library this program runs with must be the one it was built
+     * for (a program's header and a distribution's .so can differ). */
+    printf("ovs_provider: libxsc_offload %s (header %d.%d.%d)\n", xsc_version_string(),
+           XSC_VERSION_MAJOR, XSC_VERSION_MINOR, XSC_VERSION_PATCH);
+    if (xsc_version() != XSC_VERSION_NUMBER) {
+        rc = fail("libxsc_offload %u is not the %d this program was built with", xsc_version(),
+                  XSC_VERSION_NUMBER);
+        goto out;
+    }
+
     struct xsc_offloader_config cfg;
     uint16_t dpdk_port = 0;
 
     rc = 1;
-    if (xsc_offloader_config_init(&cfg) != XSC_OK) {
-        rc = fail("config_init: %s", xsc_last_error());
+    int r0 = xsc_offloader_config_init(&cfg);
+    if (r0 != XSC_OK) {
+        rc = fail("config_init: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
     cfg.profile = "metascale";
@@ -438,8 +453,20 @@ main(int argc, char **argv)
         cfg.ports = ports;
         cfg.n_ports = n_ports;
     }
-    if (xsc_offloader_new(&cfg, &h) != XSC_OK || !h) {
-        rc = fail("xsc_offloader_new: %s", xsc_last_error());
+    if (use_dpdk) {
+        /* The header's promise: the template/async API is refused on the
+         * host's port (rte_flow_configure would need it stopped). */
+        cfg.mode = XSC_MODE_ASYNC;
+        r0 = xsc_offloader_new(&cfg, &h);
+        if (r0 != XSC_ENOTSUP || h) {
+            rc = fail("XSC_MODE_ASYNC on a DPDK port: %s: %s", xsc_strerror(r0), xsc_last_error());
+            goto out;
+        }
+        cfg.mode = XSC_MODE_AUTO;
+    }
+    r0 = xsc_offloader_new(&cfg, &h);
+    if (r0 != XSC_OK || !h) {
+        rc = fail("xsc_offloader_new: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
     if (n_flows && check_error_paths(h, &flows[0])) {
@@ -465,8 +492,8 @@ main(int argc, char **argv)
             goto out;
         }
     }
-    if (xsc_offloader_sync_stats(h) != XSC_OK) {
-        rc = fail("sync_stats: %s", xsc_last_error());
+    if ((r0 = xsc_offloader_sync_stats(h)) != XSC_OK) {
+        rc = fail("sync_stats: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
 
@@ -525,8 +552,8 @@ main(int argc, char **argv)
 
     /* The engine's own counts agree with what each flow said. */
     struct xsc_counts counts;
-    if (xsc_offloader_counts(h, &counts) != XSC_OK) {
-        rc = fail("counts: %s", xsc_last_error());
+    if ((r0 = xsc_offloader_counts(h, &counts)) != XSC_OK) {
+        rc = fail("counts: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
     if ((long long) counts.offloaded != tally[XSC_STATE_OFFLOADED]
@@ -545,8 +572,8 @@ main(int argc, char **argv)
 
     /* One dump line per offloaded flow, in the -m form. */
     size_t dump_len = 0, dump_lines = 0;
-    if (xsc_offloader_dump(h, &dump, &dump_len) != XSC_OK || !dump) {
-        rc = fail("dump: %s", xsc_last_error());
+    if ((r0 = xsc_offloader_dump(h, &dump, &dump_len)) != XSC_OK || !dump) {
+        rc = fail("dump: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
     if (strlen(dump) != dump_len) {
@@ -593,7 +620,7 @@ main(int argc, char **argv)
         int r;
         SUBMIT(r, h, xsc_flow_del(h, flows[i].ufid));
         if (r != XSC_OK) {
-            rc = fail("del of flow %zu: %s", i, xsc_last_error());
+            rc = fail("del of flow %zu: %s: %s", i, xsc_strerror(r), xsc_last_error());
             goto out;
         }
     }
@@ -601,7 +628,7 @@ main(int argc, char **argv)
         int r;
         SUBMIT(r, h, xsc_ct_del(h, conns[i].line, strlen(conns[i].line)));
         if (r != XSC_OK) {
-            rc = fail("ct_del of line %zu: %s", i + 1, xsc_last_error());
+            rc = fail("ct_del of line %zu: %s: %s", i + 1, xsc_strerror(r), xsc_last_error());
             goto out;
         }
     }
@@ -609,19 +636,19 @@ main(int argc, char **argv)
     for (size_t i = 0; i < n_flows; i++) {
         int s = xsc_flow_get(h, flows[i].ufid, NULL, 0);
         if (s != XSC_ENOENT) {
-            rc = fail("flow %zu after its delete: %d", i, s);
+            rc = fail("flow %zu after its delete: %d (%s)", i, s, xsc_strerror(s));
             goto out;
         }
     }
     for (size_t i = 0; i < n_conns; i++) {
         int s = xsc_ct_get(h, conns[i].line, strlen(conns[i].line), NULL, 0);
         if (s != XSC_ENOENT) {
-            rc = fail("connection %zu after its delete: %d", i + 1, s);
+            rc = fail("connection %zu after its delete: %d (%s)", i + 1, s, xsc_strerror(s));
             goto out;
         }
     }
-    if (xsc_offloader_counts(h, &counts) != XSC_OK) {
-        rc = fail("counts: %s", xsc_last_error());
+    if ((r0 = xsc_offloader_counts(h, &counts)) != XSC_OK) {
+        rc = fail("counts: %s: %s", xsc_strerror(r0), xsc_last_error());
         goto out;
     }
     uint64_t live_after_delete = counts.live_rules;
@@ -632,7 +659,7 @@ main(int argc, char **argv)
     }
     int fr = xsc_offloader_flush(h);
     if (fr != XSC_OK) {
-        rc = fail("flush: %d %s", fr, xsc_last_error());
+        rc = fail("flush: %s: %s", xsc_strerror(fr), xsc_last_error());
         goto out;
     }
     if (xsc_offloader_counts(h, &counts) != XSC_OK || counts.live_rules) {

@@ -50,13 +50,35 @@
 extern "C" {
 #endif
 
+/* ---- version ---------------------------------------------------------- */
+
+/* The version of this header; xsc_version() is the library's at run time
+ * (compare the two to catch a program run against another library). */
+#define XSC_VERSION_MAJOR 0
+#define XSC_VERSION_MINOR 1
+#define XSC_VERSION_PATCH 0
+#define XSC_VERSION_NUMBER \
+    (XSC_VERSION_MAJOR * 100 * 100 + XSC_VERSION_MINOR * 100 + XSC_VERSION_PATCH)
+
+/* XSC_VERSION_NUMBER of the running library. Thread-safe, never fails. */
+unsigned xsc_version(void);
+
+/* The running library's version as "MAJOR.MINOR.PATCH": a static string,
+ * never NULL. Thread-safe, never fails. */
+const char *xsc_version_string(void);
+
 /* ---- error codes: negated Linux errno values ------------------------- */
+
+/* These are the only codes any function of this header returns as an
+ * error; a device's own errno is mapped onto them (XSC_ENOTSUP, XSC_ENODEV
+ * or XSC_EIO) and named in the message of xsc_last_error(). */
 
 #define XSC_OK 0
 /* A flow or connection the offloader does not hold: never put, deleted,
  * or its put is still queued (call xsc_offloader_wait() first). */
 #define XSC_ENOENT (-2)
-/* The device or the engine refused an I/O operation and gave no errno. */
+/* The device refused an operation (xsc_last_error() names its errno,
+ * e.g. EBUSY, ENOSPC), or gave no errno. */
 #define XSC_EIO (-5)
 /* The worker queue for this UFID is full: call xsc_offloader_wait() (or
  * come back later) and submit again. Nothing was queued. */
@@ -72,13 +94,18 @@ extern "C" {
  * line that is not `dpctl/dump-conntrack` syntax or not UTF-8. */
 #define XSC_EBADMSG (-74)
 /* The device cannot do what the config asks (XSC_MODE_ASYNC on a device
- * without flow queues). */
+ * without flow queues), or its driver lacks an operation (ENOTSUP/ENOSYS). */
 #define XSC_ENOTSUP (-95)
 /* The engine has stopped (a worker died); destroy the offloader. */
 #define XSC_ESHUTDOWN (-108)
 /* A bug in the library (a Rust panic, caught at the boundary). The handle
  * may still work; report the message of xsc_last_error(). */
 #define XSC_EINTERNAL (-131)
+
+/* A short static description of an XSC_* code (XSC_OK included), for log
+ * messages; an unknown code gets "unknown xsc error code". Never NULL;
+ * thread-safe. xsc_last_error() says more about the last failed call. */
+const char *xsc_strerror(int code);
 
 /* ---- configuration --------------------------------------------------- */
 
@@ -90,6 +117,16 @@ extern "C" {
 #define XSC_MODE_AUTO 0  /* template/async API when the device has flow queues */
 #define XSC_MODE_SYNC 1  /* rte_flow_create, one rule at a time */
 #define XSC_MODE_ASYNC 2 /* template/async API, or XSC_ENOTSUP at creation */
+/*
+ * XSC_MODE_ASYNC per device:
+ * - XSC_DEVICE_ESWITCH: works with a profile that has the template/async
+ *   API ("generic"): xsc_offloader_new() configures one flow queue per
+ *   worker (rte_flow_configure), queue_depth operations deep. The
+ *   "metascale" profile has none: XSC_ENOTSUP.
+ * - XSC_DEVICE_DPDK: refused with XSC_ENOTSUP. rte_flow_configure needs a
+ *   stopped port, and the library never stops the host's port; the port is
+ *   driven through the sync API (XSC_MODE_SYNC, or XSC_MODE_AUTO).
+ */
 
 /*
  * Settings of an offloader. Fill it with xsc_offloader_config_init(), then
@@ -330,8 +367,9 @@ void xsc_string_free(char *s);
 
 /*
  * Removes every flow and connection the offloader holds from the device,
- * and their shared rules. Blocks. Returns XSC_OK, or the first error the
- * device reported as a negative errno (everything is removed regardless).
+ * and their shared rules. Blocks. Returns XSC_OK, or the code of the first
+ * error the device reported (XSC_EIO, XSC_ENOTSUP or XSC_ENODEV; its errno
+ * is in xsc_last_error()); everything is removed regardless.
  */
 int xsc_offloader_flush(struct xsc_offloader *offloader);
 

@@ -392,6 +392,14 @@ fn provider_case(
     assert_eq!(out.status.code(), Some(0), "{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(summary), "expected {summary:?} in\n{all}");
+    let version = format!(
+        "ovs_provider: libxsc_offload {v} (header {v})\n",
+        v = env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        stdout.starts_with(&version),
+        "expected {version:?} in\n{all}"
+    );
 
     if valgrind && valgrind_here() {
         let out = run_provider(&exe, &memcheck(&dir.0), &args);
@@ -560,17 +568,54 @@ fn the_headers_constants_are_the_librarys() {
         ("XSC_STATE_REJECTED", XSC_STATE_REJECTED.into()),
         ("XSC_STATE_FAILED", XSC_STATE_FAILED.into()),
         ("XSC_REASON_MAX", XSC_REASON_MAX as i64),
+        ("XSC_VERSION_MAJOR", XSC_VERSION_MAJOR.into()),
+        ("XSC_VERSION_MINOR", XSC_VERSION_MINOR.into()),
+        ("XSC_VERSION_PATCH", XSC_VERSION_PATCH.into()),
     ];
     let mut header = header_defines();
     header.sort();
     let mut rust: Vec<(String, i64)> = rust.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
     rust.sort();
     assert_eq!(header, rust);
+
+    // The version is the package's.
+    let package: Vec<i64> = env!("CARGO_PKG_VERSION")
+        .split(['.', '-', '+'])
+        .take(3)
+        .map(|p| p.parse().expect("a decimal version component"))
+        .collect();
+    assert_eq!(
+        package,
+        [
+            i64::from(XSC_VERSION_MAJOR),
+            i64::from(XSC_VERSION_MINOR),
+            i64::from(XSC_VERSION_PATCH)
+        ]
+    );
+    // The header's error codes are exactly those xsc_strerror() knows.
+    let mut codes: Vec<i64> = header_defines()
+        .into_iter()
+        .filter(|(n, _)| n == "XSC_OK" || n.starts_with("XSC_E"))
+        .map(|(_, v)| v)
+        .collect();
+    codes.sort();
+    let mut known: Vec<i64> = XSC_ERRORS.iter().map(|&(c, _)| i64::from(c)).collect();
+    known.sort();
+    assert_eq!(codes, known);
 }
 
 /// The functions the library exports (`#[no_mangle]` in `src/ffi/`).
 fn exported_functions() -> Vec<String> {
-    let src = read("src/ffi/offloader.rs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("src/ffi"))
+        .expect("src/ffi")
+        .map(|e| e.expect("src/ffi entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let src: String = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read src/ffi"))
+        .collect();
     let mut names: Vec<String> = src
         .split("#[no_mangle]")
         .skip(1)
@@ -603,7 +648,7 @@ fn declared_functions() -> Vec<String> {
 #[test]
 fn the_header_declares_every_exported_function_and_layouts_agree() {
     let exported = exported_functions();
-    assert_eq!(exported.len(), 18, "{exported:?}");
+    assert_eq!(exported.len(), 21, "{exported:?}");
     assert_eq!(declared_functions(), exported);
 
     // The C compiler's layout of each struct, and a link of every function
@@ -689,6 +734,36 @@ fn the_header_declares_every_exported_function_and_layouts_agree() {
         conns_failed,
         live_rules
     });
+    // The version macros and functions, and xsc_strerror() of each code.
+    c.push_str(
+        "    printf(\"version %d %u %s\\n\", XSC_VERSION_NUMBER, xsc_version(), xsc_version_string());\n",
+    );
+    rust.push_str(&format!(
+        "version {n} {n} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        n = XSC_VERSION_NUMBER
+    ));
+    for (name, _) in header_defines()
+        .iter()
+        .filter(|(n, _)| n == "XSC_OK" || n.starts_with("XSC_E"))
+    {
+        c.push_str(&format!(
+            "    printf(\"{name} %s\\n\", xsc_strerror({name}));\n"
+        ));
+        let code = header_defines()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .expect("defined");
+        let text = XSC_ERRORS
+            .iter()
+            .find(|&&(c, _)| i64::from(c) == code)
+            .map(|&(_, t)| t.to_str().expect("ASCII"))
+            .unwrap_or_else(|| panic!("{name} has no xsc_strerror text"));
+        rust.push_str(&format!("{name} {text}\n"));
+    }
+    c.push_str("    printf(\"unknown %s\\n\", xsc_strerror(12345));\n");
+    rust.push_str("unknown unknown xsc error code\n");
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).expect("write layout.c");
     compile(&source, &exe, false, Link::Shared);
@@ -1182,4 +1257,210 @@ fn threads_share_one_offloader() {
         assert_eq!(xsc_offloader_counts(h.0, &mut counts), XSC_OK);
     }
     assert_eq!(counts.offloaded, 200);
+}
+
+// ---- only documented codes escape; XSC_MODE_ASYNC ------------------------
+
+/// A config for an eswitch offloader on the seed's ports (`ports` must
+/// outlive its use).
+fn eswitch_config(ports: &[u16], profile: &'static CStr, mode: u32) -> xsc_offloader_config {
+    let mut cfg = xsc_offloader_config::default();
+    // Safety: a valid, writable config.
+    assert_eq!(unsafe { xsc_offloader_config_init(&mut cfg) }, XSC_OK);
+    cfg.ports = ports.as_ptr();
+    cfg.n_ports = ports.len();
+    cfg.profile = profile.as_ptr();
+    cfg.mode = mode;
+    cfg
+}
+
+/// Drives every error path reachable without a device fault and checks
+/// that each code returned is one the header documents (and that
+/// `xsc_strerror` knows it), and that the message is set.
+#[test]
+fn every_error_path_returns_a_documented_code() {
+    let documented: Vec<i32> = XSC_ERRORS.iter().map(|&(c, _)| c).collect();
+    let mut seen: Vec<i32> = Vec::new();
+    let mut note = |rc: i32, what: &str| {
+        assert!(rc < 0, "{what}: expected an error, got {rc}");
+        assert!(documented.contains(&rc), "{what}: undocumented code {rc}");
+        // Safety: a static C string.
+        let text = unsafe { CStr::from_ptr(xsc_strerror(rc)) };
+        assert_ne!(text, c"unknown xsc error code", "{what}");
+        assert!(!last_error().is_empty(), "{what}: no message");
+        seen.push(rc);
+    };
+    let h = Handle::new();
+    let (ufid, key, mask, actions) = seed_netlink();
+    let u = ufid.parts.as_ptr();
+    let unknown = [1u32, 2, 3, 4];
+    let null = std::ptr::null_mut::<xsc_offloader>();
+    let cut = &key[..key.len() - 1];
+    let ports = [0u16, 8, 15];
+    let mut out: *mut xsc_offloader = std::ptr::null_mut();
+    let mut stats = xsc_flow_stats::default();
+    let mut ct_stats = xsc_ct_stats::default();
+    let mut counts = xsc_counts::default();
+    let mut dump: *mut c_char = std::ptr::null_mut();
+    let line = read(KUBE_CONNTRACK).lines().next().unwrap().to_owned();
+    // Safety: pointers are valid for their lengths or NULL where the call
+    // must refuse them.
+    unsafe {
+        let put = |h, key: &[u8]| {
+            xsc_flow_put(
+                h,
+                u,
+                key.as_ptr(),
+                key.len(),
+                mask.as_ptr(),
+                mask.len(),
+                actions.as_ptr(),
+                actions.len(),
+            )
+        };
+        note(put(null, &key), "put on NULL");
+        note(put(h.0, cut), "put of a cut key");
+        note(xsc_flow_del(null, u), "del on NULL");
+        note(xsc_flow_del(h.0, std::ptr::null()), "del of a NULL ufid");
+        note(
+            xsc_flow_get(h.0, unknown.as_ptr(), std::ptr::null_mut(), 0),
+            "get of an unknown UFID",
+        );
+        note(
+            xsc_flow_stats(h.0, unknown.as_ptr(), &mut stats),
+            "stats of an unknown UFID",
+        );
+        note(
+            xsc_flow_stats(h.0, u, std::ptr::null_mut()),
+            "stats into NULL",
+        );
+        note(xsc_ct_add(h.0, c"x".as_ptr(), 1), "ct_add of garbage");
+        note(
+            xsc_ct_del(null, line.as_ptr().cast(), line.len()),
+            "ct_del on NULL",
+        );
+        note(
+            xsc_ct_get(
+                h.0,
+                line.as_ptr().cast(),
+                line.len(),
+                std::ptr::null_mut(),
+                0,
+            ),
+            "ct_get of a connection never added",
+        );
+        note(
+            xsc_ct_stats(h.0, line.as_ptr().cast(), line.len(), &mut ct_stats),
+            "ct_stats of a connection never added",
+        );
+        note(xsc_offloader_wait(null), "wait on NULL");
+        note(xsc_offloader_sync_stats(null), "sync_stats on NULL");
+        note(
+            xsc_offloader_dump(null, &mut dump, std::ptr::null_mut()),
+            "dump of NULL",
+        );
+        note(xsc_offloader_flush(null), "flush on NULL");
+        note(xsc_offloader_counts(null, &mut counts), "counts of NULL");
+        note(
+            xsc_offloader_config_init(std::ptr::null_mut()),
+            "config_init of NULL",
+        );
+        let mut cfg = eswitch_config(&ports, c"metascale", 9);
+        note(xsc_offloader_new(&cfg, &mut out), "a bad mode");
+        cfg = eswitch_config(&ports, c"metascale", XSC_MODE_ASYNC);
+        note(xsc_offloader_new(&cfg, &mut out), "async on metascale");
+        assert!(out.is_null());
+        cfg = eswitch_config(&[7], c"metascale", XSC_MODE_AUTO);
+        cfg.device = XSC_DEVICE_DPDK;
+        note(xsc_offloader_new(&cfg, &mut out), "a DPDK port without EAL");
+
+        // A queue of depth 1 fills: EAGAIN, then the worker drains it.
+        cfg = eswitch_config(&ports, c"metascale", XSC_MODE_SYNC);
+        cfg.queue_depth = 1;
+        let mut small: *mut xsc_offloader = std::ptr::null_mut();
+        assert_eq!(
+            xsc_offloader_new(&cfg, &mut small),
+            XSC_OK,
+            "{}",
+            last_error()
+        );
+        let mut full = false;
+        for _ in 0..10_000 {
+            let rc = put(small, &key);
+            if rc == XSC_EAGAIN {
+                note(rc, "put into a full queue");
+                full = true;
+                break;
+            }
+            assert_eq!(rc, XSC_OK, "{}", last_error());
+        }
+        xsc_offloader_destroy(small);
+        if !full {
+            loud("the depth-1 queue never filled (the worker kept up): EAGAIN not driven");
+        }
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    for code in [XSC_EINVAL, XSC_EBADMSG, XSC_ENOENT, XSC_ENOTSUP, XSC_ENODEV] {
+        assert!(seen.contains(&code), "{code} was not driven: {seen:?}");
+    }
+}
+
+/// `XSC_MODE_ASYNC` on the eswitch with a profile that has the
+/// template/async API: the flow goes through the flow queues and is
+/// offloaded; metascale (no async API) is refused with `XSC_ENOTSUP`, as
+/// the header says.
+#[test]
+fn async_mode_offloads_through_the_eswitchs_flow_queues() {
+    let ports = [0u16, 8, 15];
+    let cfg = eswitch_config(&ports, c"generic", XSC_MODE_ASYNC);
+    let (ufid, key, mask, actions) = seed_netlink();
+    let mut h: *mut xsc_offloader = std::ptr::null_mut();
+    // Safety: valid config and pointers.
+    unsafe {
+        assert_eq!(xsc_offloader_new(&cfg, &mut h), XSC_OK, "{}", last_error());
+        let h = Handle(h);
+        let rc = xsc_flow_put(
+            h.0,
+            ufid.parts.as_ptr(),
+            key.as_ptr(),
+            key.len(),
+            mask.as_ptr(),
+            mask.len(),
+            actions.as_ptr(),
+            actions.len(),
+        );
+        assert_eq!(rc, XSC_OK, "{}", last_error());
+        assert_eq!(xsc_offloader_wait(h.0), XSC_OK);
+        let mut reason = [0 as c_char; XSC_REASON_MAX];
+        let state = xsc_flow_get(h.0, ufid.parts.as_ptr(), reason.as_mut_ptr(), reason.len());
+        assert_eq!(
+            state,
+            XSC_STATE_OFFLOADED,
+            "{:?}",
+            CStr::from_ptr(reason.as_ptr())
+        );
+        let mut dump: *mut c_char = std::ptr::null_mut();
+        assert_eq!(
+            xsc_offloader_dump(h.0, &mut dump, std::ptr::null_mut()),
+            XSC_OK
+        );
+        let text = CStr::from_ptr(dump).to_string_lossy().into_owned();
+        xsc_string_free(dump);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(xsc_offloader_flush(h.0), XSC_OK, "{}", last_error());
+        let mut counts = xsc_counts::default();
+        assert_eq!(xsc_offloader_counts(h.0, &mut counts), XSC_OK);
+        assert_eq!(counts.live_rules, 0);
+
+        let cfg = eswitch_config(&ports, c"metascale", XSC_MODE_ASYNC);
+        let mut out: *mut xsc_offloader = std::ptr::null_mut();
+        assert_eq!(xsc_offloader_new(&cfg, &mut out), XSC_ENOTSUP);
+        assert!(out.is_null());
+        assert!(
+            last_error().contains("no template/async API"),
+            "{}",
+            last_error()
+        );
+    }
 }

@@ -12,56 +12,53 @@ use std::process::ExitCode;
 use xsc_dp::node::config::{self, vf_representors, NodeConfig, Vlog};
 use xsc_dp::node::sysfs::{self, discover, EswitchMode, Kind, PciDevice};
 
-use super::plan::json_str;
+use clap::{Args, Subcommand};
 
-const HELP: &str = "usage: xsc-offload node check [--config FILE] [--sysfs DIR]
-       xsc-offload node device-plugin-config [--sysfs DIR]
+use super::json_str;
 
-check: read the node config (default /opt/ovs-config/ovs-dpdk-config) and the
-metaScale devices in sysfs (default /sys), print the settings, the DPDK EAL
-arguments they imply, the PFs with their netdev, VFs and eswitch mode, and
-each problem that would stop offload with the command that fixes it. Exit
-status 1 when there are problems.
+/// `xsc-offload node`.
+#[derive(Debug, Clone, Subcommand)]
+#[command(
+    after_help = "The eswitch mode is read from devlink (`devlink dev eswitch show pci/ADDR`)
+when --sysfs is /sys; a test tree gives it as the file <dev>/eswitch_mode."
+)]
+pub(crate) enum NodeCommand {
+    /// Check the node config and the metaScale devices for offload
+    ///
+    /// Reads the node config and the metaScale devices in sysfs, prints the
+    /// settings, the EAL arguments they imply, the PFs with their netdev,
+    /// VFs and eswitch mode, and each problem that would stop offload with
+    /// the command that fixes it. Exit status 1 when there are problems.
+    Check {
+        /// The node config
+        #[arg(long, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        #[command(flatten)]
+        sysfs: SysfsArgs,
+    },
+    /// Print the SR-IOV device plugin's config.json for the VFs found
+    ///
+    /// Prints the SR-IOV device plugin's config.json (the sriovdp-config
+    /// ConfigMap of the deployment guide) with the VF device ids found.
+    DevicePluginConfig {
+        #[command(flatten)]
+        sysfs: SysfsArgs,
+    },
+}
 
-device-plugin-config: print the SR-IOV device plugin's config.json (the
-sriovdp-config ConfigMap of the guide) with the VF device ids found.
+/// `--sysfs DIR`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SysfsArgs {
+    /// The sysfs root to read devices from
+    #[arg(long, value_name = "DIR", default_value = "/sys")]
+    sysfs: PathBuf,
+}
 
-The eswitch mode is read from devlink (`devlink dev eswitch show pci/ADDR`)
-when --sysfs is /sys; a test tree gives it as the file <dev>/eswitch_mode.
-";
-
-/// Runs `node` with the arguments after it.
-pub fn run(args: &[String]) -> ExitCode {
-    let (sub, rest) = match args.split_first() {
-        Some((s, rest)) => (s.as_str(), rest),
-        None => return super::usage_error("node", "missing subcommand", HELP),
-    };
-    if matches!(sub, "-h" | "--help") {
-        print!("{HELP}");
-        return ExitCode::SUCCESS;
-    }
-    let mut config_path = PathBuf::from(config::DEFAULT_PATH);
-    let mut sysfs_root = PathBuf::from("/sys");
-    let mut it = rest.iter();
-    while let Some(a) = it.next() {
-        let target = match a.as_str() {
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return ExitCode::SUCCESS;
-            }
-            "--config" if sub == "check" => &mut config_path,
-            "--sysfs" => &mut sysfs_root,
-            other => return super::usage_error("node", &format!("unknown option '{other}'"), HELP),
-        };
-        match it.next() {
-            Some(v) => *target = PathBuf::from(v),
-            None => return super::usage_error("node", &format!("{a} needs a value"), HELP),
-        }
-    }
-    match sub {
-        "check" => check(&config_path, &sysfs_root),
-        "device-plugin-config" => device_plugin_config(&sysfs_root),
-        other => super::usage_error("node", &format!("unknown subcommand '{other}'"), HELP),
+/// Runs `node`.
+pub(crate) fn run(command: &NodeCommand) -> ExitCode {
+    match command {
+        NodeCommand::Check { config, sysfs } => check(config, &sysfs.sysfs),
+        NodeCommand::DevicePluginConfig { sysfs } => device_plugin_config(&sysfs.sysfs),
     }
 }
 

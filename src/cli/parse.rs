@@ -3,34 +3,54 @@
 //! understood, and a normaliser (verbose → plain, reordered keys, ...).
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
+
+use super::args::InputArgs;
+use clap::Args;
 use xsc_dp::odp::netlink::{decode_actions_into, encode_actions, NetlinkError, PortTable};
 use xsc_dp::odp::{
     format_actions, is_dump_header, parse_actions, Actions, ConnEntry, Megaflow, ParseError, Style,
 };
 
-pub(crate) const HELP: &str = "usage: xsc-offload parse [--verbose|--plain] [--conntrack] [--actions] [--keep-going] [--netlink-roundtrip] [FILE|-]
-
-Reads `ovs-appctl dpctl/dump-flows [-m]` lines (default), `dpctl/dump-conntrack`
+/// The long help of `xsc-offload parse` (`--help`).
+pub(crate) const LONG_ABOUT: &str =
+    "Reads `ovs-appctl dpctl/dump-flows [-m]` lines (default), `dpctl/dump-conntrack`
 lines (--conntrack) or bare datapath action lists (--actions) from FILE or
 standard input and prints each in OVS's canonical form, one output line per
 input line.
 
-  --plain       print flows as `dpctl/dump-flows` does (default)
-  --verbose     print flows as `dpctl/dump-flows -m` does (ufid, masks, dp, ...)
-  --conntrack   input is dump-conntrack lines (printed with the parts they have)
-  --actions     input is one action list per line
-  --keep-going  on a line that fails, print an empty line and continue
-  --netlink-roundtrip
-                take each parsed flow or action list through its netlink
-                form (text -> netlink -> model) before printing, so that any
-                difference between the two forms shows; port names get
-                numbers and are named back
-
 Blank lines and the `flow-dump from ...` header lines of a userspace dump are
 copied through unchanged, so output lines match input lines one to one.
 A line that fails to parse is reported on standard error as
-FILE:LINE:COLUMN: message; the exit status is then 1 (2 for usage errors).
-";
+FILE:LINE:COLUMN: message; the exit status is then 1 (also when FILE cannot
+be read; 2 for usage errors).";
+
+/// `xsc-offload parse`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ParseArgs {
+    /// Print flows as `dpctl/dump-flows -m` does (ufid, masks, dp, ...)
+    #[arg(long, short = 'm', overrides_with = "plain")]
+    verbose: bool,
+    /// Print flows as `dpctl/dump-flows` does (the default)
+    #[arg(long, overrides_with = "verbose")]
+    plain: bool,
+    /// Input is dump-conntrack lines (printed with the parts they have)
+    #[arg(long, conflicts_with = "actions")]
+    conntrack: bool,
+    /// Input is one action list per line
+    #[arg(long)]
+    actions: bool,
+    /// On a line that fails, print an empty line and continue
+    #[arg(long, short = 'k')]
+    keep_going: bool,
+    /// Take each parsed flow or action list through its netlink form
+    /// (text -> netlink -> model) before printing, so that any difference
+    /// between the two forms shows; port names get numbers and are named
+    /// back
+    #[arg(long)]
+    netlink_roundtrip: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -39,37 +59,23 @@ enum Mode {
     Actions,
 }
 
-/// Runs `parse` with the arguments after the subcommand name.
-pub fn run(args: &[String]) -> ExitCode {
-    let mut style = Style::Plain;
-    let mut mode = Mode::Flows;
-    let mut keep_going = false;
-    let mut netlink = false;
-    let mut file: Option<&str> = None;
-    for a in args {
-        match a.as_str() {
-            "--verbose" | "-m" => style = Style::Verbose,
-            "--plain" => style = Style::Plain,
-            "--conntrack" => mode = Mode::Conntrack,
-            "--actions" => mode = Mode::Actions,
-            "--keep-going" | "-k" => keep_going = true,
-            "--netlink-roundtrip" => netlink = true,
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return ExitCode::SUCCESS;
-            }
-            "-" => file = Some("-"),
-            s if s.starts_with('-') => {
-                eprintln!("xsc-offload parse: unknown option '{s}'\n\n{HELP}");
-                return ExitCode::from(2);
-            }
-            s if file.is_none() => file = Some(s),
-            s => {
-                eprintln!("xsc-offload parse: more than one input file ('{s}')");
-                return ExitCode::from(2);
-            }
-        }
-    }
+/// Runs `parse`.
+pub(crate) fn run(args: &ParseArgs) -> ExitCode {
+    let style = if args.verbose {
+        Style::Verbose
+    } else {
+        Style::Plain
+    };
+    let mode = if args.conntrack {
+        Mode::Conntrack
+    } else if args.actions {
+        Mode::Actions
+    } else {
+        Mode::Flows
+    };
+    let keep_going = args.keep_going;
+    let netlink = args.netlink_roundtrip;
+    let file = Some(args.input.input.as_str());
     let name = match file {
         None | Some("-") => "<stdin>",
         Some(f) => f,
@@ -78,10 +84,7 @@ pub fn run(args: &[String]) -> ExitCode {
         None | Some("-") => Box::new(std::io::stdin().lock()),
         Some(f) => match std::fs::File::open(f) {
             Ok(h) => Box::new(std::io::BufReader::new(h)),
-            Err(e) => {
-                eprintln!("xsc-offload parse: {f}: {e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return super::input_error("parse", &format!("{f}: {e}")),
         },
     };
     let stdout = std::io::stdout();
@@ -95,8 +98,8 @@ pub fn run(args: &[String]) -> ExitCode {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("xsc-offload parse: {name}: {e}");
-                return ExitCode::from(2);
+                let _ = out.flush();
+                return super::input_error("parse", &format!("{name}: {e}"));
             }
         };
         text.clear();

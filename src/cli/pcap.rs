@@ -1,7 +1,12 @@
-//! Classic libpcap files for `process`: reads both byte orders and both
-//! timestamp units (magic `a1b2c3d4` microseconds, `a1b23c4d` nanoseconds),
-//! writes little-endian microsecond files. Ethernet link type only. Errors
-//! name the file and the byte offset of what is wrong.
+//! Classic libpcap files for `process`, through the `pcap-file` crate:
+//! reads both byte orders and both timestamp units (magic `a1b2c3d4`
+//! microseconds, `a1b23c4d` nanoseconds), writes little-endian microsecond
+//! files. Ethernet link type only. Errors name the file and the byte offset
+//! of what is wrong; the checks `pcap-file` leaves to its caller (a record
+//! cut by the snaplen, an absurd length) are made here.
+
+use pcap_file::pcap::{PcapHeader, PcapParser, PcapWriter, RawPcapPacket};
+use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
 
 /// One captured frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +21,6 @@ pub(crate) struct Record {
 
 const GLOBAL_HEADER_LEN: usize = 24;
 const RECORD_HEADER_LEN: usize = 16;
-const LINKTYPE_ETHERNET: u32 = 1;
 /// Larger than any frame: a bigger record length means a corrupt file.
 const MAX_RECORD_LEN: u32 = 256 * 1024;
 
@@ -28,105 +32,121 @@ pub(crate) fn read(path: &str) -> Result<Vec<Record>, String> {
 
 /// Parses a whole pcap file; an error is `(byte offset, what)`.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Record>, (usize, String)> {
-    if bytes.len() < GLOBAL_HEADER_LEN {
-        return Err((
+    let (mut rest, parser) = PcapParser::new(bytes).map_err(|e| match (e, bytes) {
+        (PcapError::IncompleteBuffer, _) => (
             0,
             format!(
                 "{} bytes, shorter than the 24-byte pcap header",
                 bytes.len()
             ),
-        ));
-    }
-    let (big_endian, nanos) = match bytes[..4] {
-        [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
-        [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
-        [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
-        [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
-        [a, b, c, d] => {
-            return Err((
-                0,
-                format!(
-                    "magic {a:02x}{b:02x}{c:02x}{d:02x} is not a classic pcap file's (pcapng is not read)"
-                ),
-            ))
-        }
-        _ => unreachable!("four bytes"),
-    };
-    let u32_at = |at: usize| {
-        let w: [u8; 4] = bytes[at..at + 4].try_into().expect("bounds checked");
-        if big_endian {
-            u32::from_be_bytes(w)
-        } else {
-            u32::from_le_bytes(w)
-        }
-    };
-    let link = u32_at(20);
-    if link != LINKTYPE_ETHERNET {
+        ),
+        (_, [a, b, c, d, ..]) => (
+            0,
+            format!(
+                "magic {a:02x}{b:02x}{c:02x}{d:02x} is not a classic pcap file's (pcapng is not read)"
+            ),
+        ),
+        (e, _) => (0, e.to_string()),
+    })?;
+    let header = parser.header();
+    if header.datalink != DataLink::ETHERNET {
+        let link = u32::from(header.datalink);
         return Err((20, format!("link type {link} is not Ethernet (1)")));
     }
+    let nanos = header.ts_resolution == TsResolution::NanoSecond;
     let mut out = Vec::new();
-    let mut at = GLOBAL_HEADER_LEN;
-    while at < bytes.len() {
-        let left = bytes.len() - at;
-        if left < RECORD_HEADER_LEN {
-            return Err((
-                at,
-                format!("record header needs 16 bytes, the file has {left} left"),
-            ));
+    while !rest.is_empty() {
+        let at = bytes.len() - rest.len();
+        let left = rest.len();
+        let (next, raw) = match parser.next_raw_packet(rest) {
+            Ok(r) => r,
+            Err(_) if left < RECORD_HEADER_LEN => {
+                return Err((
+                    at,
+                    format!("record header needs 16 bytes, the file has {left} left"),
+                ))
+            }
+            Err(_) => {
+                // The header read: only the data can run short.
+                let (_, head) = bytes.split_at(at);
+                let incl = raw_incl_len(head, header.endianness);
+                if incl > MAX_RECORD_LEN {
+                    return Err((at, format!("record claims {incl} bytes")));
+                }
+                return Err((
+                    at,
+                    format!(
+                        "record of {incl} bytes runs past the end of the file ({} left)",
+                        left - RECORD_HEADER_LEN
+                    ),
+                ));
+            }
+        };
+        if raw.incl_len > MAX_RECORD_LEN {
+            return Err((at, format!("record claims {} bytes", raw.incl_len)));
         }
-        let (sec, frac, incl, orig) = (u32_at(at), u32_at(at + 4), u32_at(at + 8), u32_at(at + 12));
-        if incl > MAX_RECORD_LEN {
-            return Err((at, format!("record claims {incl} bytes")));
-        }
-        if incl < orig {
-            return Err((
-                at,
-                format!("frame cut by the capture's snaplen ({incl} of {orig} bytes)"),
-            ));
-        }
-        let end = at + RECORD_HEADER_LEN + incl as usize;
-        if end > bytes.len() {
+        if raw.incl_len < raw.orig_len {
             return Err((
                 at,
                 format!(
-                    "record of {incl} bytes runs past the end of the file ({} left)",
-                    left - RECORD_HEADER_LEN
+                    "frame cut by the capture's snaplen ({} of {} bytes)",
+                    raw.incl_len, raw.orig_len
                 ),
             ));
         }
         out.push(Record {
-            sec,
-            usec: if nanos { frac / 1000 } else { frac },
-            data: bytes[at + RECORD_HEADER_LEN..end].to_vec(),
+            sec: raw.ts_sec,
+            usec: if nanos {
+                raw.ts_frac / 1000
+            } else {
+                raw.ts_frac
+            },
+            data: raw.data.into_owned(),
         });
-        at = end;
+        rest = next;
     }
     Ok(out)
 }
 
+/// `incl_len` of the record header at the start of `head` (16 bytes known).
+fn raw_incl_len(head: &[u8], endianness: Endianness) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&head[8..12]);
+    match endianness {
+        Endianness::Big => u32::from_be_bytes(w),
+        Endianness::Little => u32::from_le_bytes(w),
+    }
+}
+
 /// A little-endian, microsecond, Ethernet pcap file of `records`.
 pub(crate) fn encode(records: &[Record]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        GLOBAL_HEADER_LEN
-            + records
-                .iter()
-                .map(|r| RECORD_HEADER_LEN + r.data.len())
-                .sum::<usize>(),
-    );
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    for word in [0u32, 0, 65535, LINKTYPE_ETHERNET] {
-        out.extend_from_slice(&word.to_le_bytes());
-    }
+    let size = GLOBAL_HEADER_LEN
+        + records
+            .iter()
+            .map(|r| RECORD_HEADER_LEN + r.data.len())
+            .sum::<usize>();
+    let header = PcapHeader {
+        endianness: Endianness::Little,
+        ts_resolution: TsResolution::MicroSecond,
+        datalink: DataLink::ETHERNET,
+        ..PcapHeader::default()
+    };
+    // Writing into a Vec cannot fail: no I/O, and raw records are written
+    // as they are, unchecked.
+    let mut w = PcapWriter::with_header(Vec::with_capacity(size), header)
+        .expect("a Vec takes the pcap header");
     for r in records {
         let len = u32::try_from(r.data.len()).unwrap_or(u32::MAX);
-        for word in [r.sec, r.usec, len, len] {
-            out.extend_from_slice(&word.to_le_bytes());
-        }
-        out.extend_from_slice(&r.data);
+        let raw = RawPcapPacket {
+            ts_sec: r.sec,
+            ts_frac: r.usec,
+            incl_len: len,
+            orig_len: len,
+            data: std::borrow::Cow::Borrowed(&r.data),
+        };
+        w.write_raw_packet(&raw).expect("a Vec takes a pcap record");
     }
-    out
+    w.into_writer()
 }
 
 /// Writes `records` to `path`.

@@ -3,8 +3,7 @@
 //! the reason it stays in software. Nothing touches a device.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,30 +13,52 @@ use xsc_dp::rte::testpmd::render;
 use xsc_dp::rule::HwRule;
 use xsc_dp::translate::{Config, PortMap, Rejected, Translator};
 
-const HELP: &str =
-    "usage: xsc-offload plan [--profile metascale|generic] [--port-map FILE|N=PORT,...]
-                        [--conntrack FILE] [--testpmd] [--json] [--port ID] [FILE|-]
+use clap::Args;
 
-Reads `ovs-appctl dpctl/dump-flows` output (plain or -m) from FILE or standard
+use super::args::{read_input, InputArgs, PortMapArgs, ProfileArgs};
+use super::json_str;
+
+/// The long help of `xsc-offload plan` (`--help`).
+pub(crate) const LONG_ABOUT: &str =
+    "Reads `ovs-appctl dpctl/dump-flows` output (plain or -m) from FILE or standard
 input and says, for each megaflow, whether it can be offloaded on the profile:
 `offload` with its hardware rules, or `reject` with the first key, field or
 action that cannot be and why. Shared rules a flow needs first (a recirculation
 group's miss rule, a post-conntrack dispatch) are listed with the flow that
 first needs them. A summary follows: flows offloadable, rejected by reason.
 
-  --profile NAME   metascale (default: our model of the NIC) or generic
-  --port-map MAP   OVS datapath port -> DPDK port: a file or inline
-                   `N=PORT,NAME=PORT,N=virtual:V` (default: OVS port N is DPDK
-                   port N; ports given by name need the map)
-  --conntrack FILE also plan the established connections of a
-                   `dpctl/dump-conntrack` dump (CT-table rules)
-  --testpmd        print rules as complete dpdk-testpmd commands to paste
-  --port ID        the DPDK port in testpmd commands (default 0)
-  --json           one JSON object per input flow instead:
-                   {\"line\":N,\"verdict\":\"offload\",\"rules\":[\"flow create ...\"]} or
-                   {\"line\":N,\"verdict\":\"reject\",\"what\":...,\"reason\":...};
-                   the summary goes to standard error
-";
+Exit status: 0 when every line was read, 1 when one was not (FILE:LINE:COLUMN
+on standard error) or a file cannot be read, 2 for usage errors.";
+
+/// `xsc-offload plan`: reads `ovs-appctl dpctl/dump-flows` output (plain or
+/// -m) and says, for each megaflow, whether it can be offloaded on the
+/// profile.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "With --json, one JSON object per input line:
+  {\"line\":N,\"verdict\":\"offload\",\"rules\":[\"flow create ...\"]} or
+  {\"line\":N,\"verdict\":\"reject\",\"what\":...,\"reason\":...,\"reason_name\":...}
+(`conntrack_line` for connections); the summary goes to standard error.")]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+    #[command(flatten)]
+    ports: PortMapArgs,
+    /// Also plan the established connections of a `dpctl/dump-conntrack`
+    /// dump (CT-table rules)
+    #[arg(long, value_name = "FILE")]
+    conntrack: Option<String>,
+    /// Print rules as complete dpdk-testpmd commands to paste
+    #[arg(long)]
+    testpmd: bool,
+    /// The DPDK port in testpmd commands
+    #[arg(long, value_name = "ID", default_value_t = 0)]
+    port: u16,
+    /// One JSON object per input line; the summary goes to standard error
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
 
 struct Options {
     profile: DeviceProfile,
@@ -46,107 +67,23 @@ struct Options {
     testpmd: bool,
     json: bool,
     port: u16,
-    input: Option<String>,
+    input: InputArgs,
 }
 
-fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
-    let mut o = Options {
-        profile: DeviceProfile::metascale(),
-        ports: PortMap::identity(),
-        conntrack: None,
-        testpmd: false,
-        json: false,
-        port: 0,
-        input: None,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--profile" => {
-                let v = value("--profile")?;
-                o.profile = DeviceProfile::by_name(&v)
-                    .ok_or_else(|| format!("unknown profile '{v}' (metascale, generic)"))?;
-            }
-            "--port-map" => o.ports = port_map(&value("--port-map")?)?,
-            "--conntrack" => o.conntrack = Some(value("--conntrack")?),
-            "--testpmd" => o.testpmd = true,
-            "--json" => o.json = true,
-            "--port" => {
-                let v = value("--port")?;
-                o.port = v
-                    .parse()
-                    .map_err(|_| format!("--port: '{v}' is not a DPDK port id"))?;
-            }
-            "-" if o.input.is_none() => o.input = Some("-".into()),
-            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
-            s if o.input.is_none() => o.input = Some(s.into()),
-            s => return Err(format!("more than one input file ('{s}')")),
-        }
-    }
-    Ok(Some(o))
-}
-
-/// A port map from a file, or inline when no such file exists.
-pub(crate) fn port_map(arg: &str) -> Result<PortMap, String> {
-    let text = match std::fs::read_to_string(arg) {
-        Ok(t) => t,
-        Err(_) if arg.contains('=') => arg.to_owned(),
-        Err(e) => return Err(format!("--port-map {arg}: {e}")),
-    };
-    PortMap::parse(&text, true).map_err(|e| e.to_string())
-}
-
-/// Reads FILE or standard input.
-pub(crate) fn read_input(input: Option<&str>) -> Result<(String, String), String> {
-    match input {
-        None | Some("-") => {
-            let mut text = String::new();
-            std::io::stdin().lock().read_to_string_lossy(&mut text)?;
-            Ok(("<stdin>".into(), text))
-        }
-        Some(f) => std::fs::read_to_string(f)
-            .map(|t| (f.to_owned(), t))
-            .map_err(|e| format!("{f}: {e}")),
-    }
-}
-
-trait ReadAll {
-    fn read_to_string_lossy(&mut self, out: &mut String) -> Result<(), String>;
-}
-
-impl<R: BufRead> ReadAll for R {
-    fn read_to_string_lossy(&mut self, out: &mut String) -> Result<(), String> {
-        let mut bytes = Vec::new();
-        self.read_to_end(&mut bytes)
-            .map_err(|e| format!("<stdin>: {e}"))?;
-        out.push_str(&String::from_utf8_lossy(&bytes));
-        Ok(())
-    }
-}
-
-/// Escapes a string for a JSON string literal.
-pub(crate) fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// The machine name of a rejection's reason, for `plan --json`.
+///
+/// `xsc-dp` gives reasons as sentences today; once it names them (the
+/// typed reasons of issue 11, `reason.name()`), this returns that name and
+/// nothing else changes. Until then the name is the sentence's words up to
+/// its first `:` or `(`, lower case, joined by `_`.
+fn reason_name(r: &Rejected) -> String {
+    let head = r.reason.split([':', '(', ';']).next().unwrap_or("");
+    let words: Vec<String> = head
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.join("_")
 }
 
 /// Tallies of a plan.
@@ -196,23 +133,25 @@ impl Summary {
     }
 }
 
-/// Runs `plan` with the arguments after the subcommand name.
-pub fn run(args: &[String]) -> ExitCode {
-    let o = match parse_args(args) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => return super::usage_error("plan", &e, HELP),
+/// Runs `plan`.
+pub(crate) fn run(args: &PlanArgs) -> ExitCode {
+    let ports = match args.ports.port_map() {
+        Ok(p) => p,
+        Err(e) => return super::input_error("plan", &e),
+    };
+    let o = Options {
+        profile: args.profile.profile.device_profile(),
+        ports,
+        conntrack: args.conntrack.clone(),
+        testpmd: args.testpmd,
+        json: args.json,
+        port: args.port,
+        input: args.input.clone(),
     };
     match plan(&o) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("xsc-offload plan: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => super::input_error("plan", &e),
     }
 }
 
@@ -269,9 +208,10 @@ fn report(
             if o.json {
                 writeln!(
                     out,
-                    "{{\"{key}\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{}}}",
+                    "{{\"{key}\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{},\"reason_name\":{}}}",
                     json_str(&e.what),
-                    json_str(&e.reason)
+                    json_str(&e.reason),
+                    json_str(&reason_name(&e))
                 )
             } else {
                 writeln!(out, "{label} {n}: reject: {e}")
@@ -282,7 +222,7 @@ fn report(
 
 /// Plans everything; returns whether every line was readable.
 fn plan(o: &Options) -> Result<bool, String> {
-    let (name, text) = read_input(o.input.as_deref())?;
+    let (name, text) = o.input.read()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut t = Translator::new(
@@ -332,7 +272,7 @@ fn plan(o: &Options) -> Result<bool, String> {
     let flows_elapsed = started.elapsed();
     let mut ct_summary = Summary::default();
     if let Some(ct) = &o.conntrack {
-        let (ct_name, ct_text) = read_input(Some(ct))?;
+        let (ct_name, ct_text) = read_input(ct)?;
         for (i, line) in ct_text.lines().enumerate() {
             let n = i + 1;
             if line.trim().is_empty() {
@@ -392,7 +332,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_str("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+    fn reason_names_are_lower_case_words_joined_by_underscores() {
+        let r = Rejected {
+            what: "ct_state +new".into(),
+            reason: "Only software sees new connections (commit stays in OVS): x".into(),
+        };
+        assert_eq!(reason_name(&r), "only_software_sees_new_connections");
     }
 }

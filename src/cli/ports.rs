@@ -3,60 +3,31 @@
 
 use std::process::ExitCode;
 
-use xsc_dp::dpdk::{port_ids, Eal, Port, PortConfig, NO_HUGE_ARGS};
+use clap::Args;
+use xsc_dp::dpdk::{port_ids, Eal, Port, PortConfig};
 
-const HELP: &str = "usage: xsc-offload ports [--eal \"EAL ARGS\"]
+use super::args::EalArgs;
 
-Starts DPDK's EAL with the given arguments (default: no hugepages, no PCI,
+/// The long help of `xsc-offload ports` (`--help`).
+pub(crate) const LONG_ABOUT: &str =
+    "Starts DPDK's EAL with the given arguments (default: no hugepages, no PCI,
 one net_null port) and prints, for every port: name, driver, queues,
 representor and E-Switch domain, and whether the driver has the rte_flow
-sync API and the template/async API.
+sync API and the template/async API.";
 
-example: xsc-offload ports --eal \"-a 0000:b3:00.0,representor=vf[0-9]\"
-";
-
-/// The EAL arguments of `--eal "ARGS"` (after the program name), or by
-/// default no hugepages and one `net_null` port.
-pub(crate) fn eal_args(eal: Option<&str>) -> Vec<String> {
-    match eal {
-        Some(v) => std::iter::once("xsc-offload")
-            .chain(v.split_whitespace())
-            .map(str::to_string)
-            .collect(),
-        None => NO_HUGE_ARGS
-            .iter()
-            .copied()
-            .chain(["--vdev=net_null0"])
-            .map(str::to_string)
-            .collect(),
-    }
+/// `xsc-offload ports`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Example: xsc-offload ports --eal \"-a 0000:b3:00.0,representor=vf[0-9]\"")]
+pub(crate) struct PortsArgs {
+    #[command(flatten)]
+    eal: EalArgs,
 }
 
-/// Runs `ports` with the arguments after the subcommand.
-pub fn run(args: &[String]) -> ExitCode {
-    let mut eal_args = eal_args(None);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return ExitCode::SUCCESS;
-            }
-            "--eal" => match it.next() {
-                Some(v) => eal_args = self::eal_args(Some(v)),
-                None => return super::usage_error("ports", "--eal needs a value", HELP),
-            },
-            other => {
-                return super::usage_error("ports", &format!("unknown argument '{other}'"), HELP)
-            }
-        }
-    }
-    let eal = match Eal::init(&eal_args) {
+/// Runs `ports`.
+pub(crate) fn run(args: &PortsArgs) -> ExitCode {
+    let eal = match Eal::init(&args.eal.argv()) {
         Ok(eal) => eal,
-        Err(e) => {
-            eprintln!("xsc-offload ports: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return super::input_error("ports", &e.to_string()),
     };
     let ids = port_ids();
     if ids.is_empty() {

@@ -17,14 +17,14 @@ use xsc_dp::rte::{lower, RteRule};
 use xsc_dp::rule::{Action, HwRule, Item};
 use xsc_dp::translate::{Config, PortMap, PortTarget, Translator};
 
+use super::args::{read_input, PortMapArgs, ProfileArgs};
+use super::json_str;
 use super::pcap::{self, Record};
-use super::plan::{json_str, port_map, read_input};
+use clap::Args;
 
-const HELP: &str = "usage: xsc-offload process --flows FILE [--conntrack FILE] [--port-map MAP]
-                           [--profile metascale|generic] --in-port N --pcap IN.pcap
-                           [--out-dir DIR] [--json]
-
-Offloads the megaflows of an `ovs-appctl dpctl/dump-flows` dump (and the
+/// The long help of `xsc-offload process` (`--help`).
+pub(crate) const LONG_ABOUT: &str =
+    "Offloads the megaflows of an `ovs-appctl dpctl/dump-flows` dump (and the
 established connections of a `dpctl/dump-conntrack` dump) into a software model
 of the NIC's embedded switch, then runs each packet of IN.pcap through it as if
 it arrived on OVS datapath port N. Megaflows that cannot be offloaded are left
@@ -36,23 +36,40 @@ One line per packet, in pcap order:
   software mark=M                   handed to OVS (M: the restore mark, hex;
                                     `none` for a table miss)
 
-  --flows FILE      the megaflows (`-` for standard input)
-  --conntrack FILE  the connections (CT-table rules for the ESTABLISHED ones)
-  --port-map MAP    OVS datapath port -> DPDK port: a file or inline
-                    `N=PORT,...` (default: OVS port N is DPDK port N)
-  --profile NAME    metascale (default) or generic
-  --in-port N       the OVS datapath port the packets arrive on
-  --pcap FILE       the packets (classic pcap, either byte order, us or ns)
-  --out-dir DIR     write the frames that left OVS port P to DIR/P.pcap (only
-                    ports that sent something; timestamps of the input packets)
-  --json            one JSON object per packet instead (`seq` from 0):
-                    {\"seq\":N,\"verdict\":\"output\",\"outputs\":[{\"port\":P,\"hex\":\"...\"}]},
-                    {\"seq\":N,\"verdict\":\"drop\"} or
-                    {\"seq\":N,\"verdict\":\"software\",\"mark\":M} (M null on a
-                    table miss; `outputs` too if mirrors left before)
+Ports are OVS datapath port numbers. A summary goes to standard error.";
 
-Ports are OVS datapath port numbers. A summary goes to standard error.
-";
+/// `xsc-offload process`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "With --json, one JSON object per packet (`seq` from 0):
+  {\"seq\":N,\"verdict\":\"output\",\"outputs\":[{\"port\":P,\"hex\":\"...\"}]},
+  {\"seq\":N,\"verdict\":\"drop\"} or
+  {\"seq\":N,\"verdict\":\"software\",\"mark\":M} (M null on a table miss;
+  `outputs` too if mirrors left before)")]
+pub(crate) struct ProcessArgs {
+    /// The megaflows (`-` for standard input)
+    #[arg(long, value_name = "FILE")]
+    flows: String,
+    /// The connections (CT-table rules for the ESTABLISHED ones)
+    #[arg(long, value_name = "FILE")]
+    conntrack: Option<String>,
+    #[command(flatten)]
+    ports: PortMapArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// The OVS datapath port the packets arrive on
+    #[arg(long, value_name = "N")]
+    in_port: u32,
+    /// The packets (classic pcap, either byte order, us or ns)
+    #[arg(long, value_name = "IN.pcap")]
+    pcap: String,
+    /// Write the frames that left OVS port P to DIR/P.pcap (only ports that
+    /// sent something; timestamps of the input packets)
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// One JSON object per packet instead of a line
+    #[arg(long)]
+    json: bool,
+}
 
 struct Options {
     flows: String,
@@ -65,71 +82,26 @@ struct Options {
     json: bool,
 }
 
-fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
-    let (mut flows, mut conntrack, mut in_port, mut pcap_in, mut out_dir) =
-        (None, None, None, None, None);
-    let mut ports = PortMap::identity();
-    let mut profile = DeviceProfile::metascale();
-    let mut json = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--flows" => flows = Some(value("--flows")?),
-            "--conntrack" => conntrack = Some(value("--conntrack")?),
-            "--port-map" => ports = port_map(&value("--port-map")?)?,
-            "--profile" => {
-                let v = value("--profile")?;
-                profile = DeviceProfile::by_name(&v)
-                    .ok_or_else(|| format!("unknown profile '{v}' (metascale, generic)"))?;
-            }
-            "--in-port" => {
-                let v = value("--in-port")?;
-                in_port =
-                    Some(v.parse::<u32>().map_err(|_| {
-                        format!("--in-port: '{v}' is not an OVS datapath port number")
-                    })?);
-            }
-            "--pcap" => pcap_in = Some(value("--pcap")?),
-            "--out-dir" => out_dir = Some(PathBuf::from(value("--out-dir")?)),
-            "--json" => json = true,
-            s => return Err(format!("unknown argument '{s}'")),
-        }
-    }
-    Ok(Some(Options {
-        flows: flows.ok_or("--flows is required")?,
-        conntrack,
+/// Runs `process`.
+pub(crate) fn run(args: &ProcessArgs) -> ExitCode {
+    let ports = match args.ports.port_map() {
+        Ok(p) => p,
+        Err(e) => return super::input_error("process", &e),
+    };
+    let o = Options {
+        flows: args.flows.clone(),
+        conntrack: args.conntrack.clone(),
         ports,
-        profile,
-        in_port: in_port.ok_or("--in-port is required")?,
-        pcap: pcap_in.ok_or("--pcap is required")?,
-        out_dir,
-        json,
-    }))
-}
-
-/// Runs `process` with the arguments after the subcommand name.
-pub fn run(args: &[String]) -> ExitCode {
-    let o = match parse_args(args) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => return super::usage_error("process", &e, HELP),
+        profile: args.profile.profile.device_profile(),
+        in_port: args.in_port,
+        pcap: args.pcap.clone(),
+        out_dir: args.out_dir.clone(),
+        json: args.json,
     };
     match process(&o) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("xsc-offload process: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => super::input_error("process", &e),
     }
 }
 
@@ -203,7 +175,7 @@ fn process(o: &Options) -> Result<bool, String> {
     let mut rules: Vec<HwRule> = Vec::new();
     let mut readable = true;
     let (mut flows, mut offloaded, mut conns, mut conns_offloaded) = (0, 0, 0, 0);
-    let (name, text) = read_input(Some(&o.flows))?;
+    let (name, text) = read_input(&o.flows)?;
     let mut flow = Megaflow::default();
     for (i, line) in text.lines().enumerate() {
         if is_dump_header(line) {
@@ -231,7 +203,7 @@ fn process(o: &Options) -> Result<bool, String> {
         }
     }
     if let Some(ct) = &o.conntrack {
-        let (ct_name, ct_text) = read_input(Some(ct))?;
+        let (ct_name, ct_text) = read_input(ct)?;
         for (i, line) in ct_text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;

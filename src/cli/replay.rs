@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,14 +18,24 @@ use xsc_dp::odp::{is_dump_header, Action as OdpAction, ConnEntry, Megaflow, OdpP
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::translate::{PortMap, PortTarget};
 
-use super::plan::{port_map, read_input};
+use clap::{Args, ValueEnum};
 
-const HELP: &str = "usage: xsc-offload replay [--device eswitch|dpdk] [--eal \"ARGS\"] [--port N]
-                          [--port-map MAP] [--profile metascale|generic]
-                          [--conntrack FILE] [--packets FILE] [--workers N]
-                          [--batch N] [--async] [FILE|-]
+use super::args::{read_input, EalArgs, InputArgs, PortMapArgs, ProfileArgs};
 
-Offloads every megaflow of an `ovs-appctl dpctl/dump-flows` dump (and the
+/// The device the engine offloads onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Device {
+    /// The software model of the metaScale NIC
+    Eswitch,
+    /// A real DPDK port (--port N) of the EAL that --eal starts (default: no
+    /// hugepages, one net_null port, which refuses every rule: each flow
+    /// fails with its error)
+    Dpdk,
+}
+
+/// The long help of `xsc-offload replay` (`--help`).
+pub(crate) const LONG_ABOUT: &str =
+    "Offloads every megaflow of an `ovs-appctl dpctl/dump-flows` dump (and the
 connections of a `dpctl/dump-conntrack` dump) through the offload engine, as
 OVS would one by one, then prints the offloaded flows exactly as
 `ovs-appctl dpctl/dump-flows -m type=offloaded` does, with the hardware
@@ -32,28 +43,50 @@ counters. A summary goes to standard error: offloaded, rejected by reason,
 failed by error, wall time and flows/s. Everything is removed at the end and
 the device is checked to hold nothing of ours.
 
-  --device eswitch  the software model of the metaScale NIC (default)
-  --device dpdk     a real DPDK port: --port N (default 0) of the EAL that
-                    --eal starts (default: no hugepages, one net_null port,
-                    which refuses every rule: each flow fails with its error)
-  --port-map MAP    OVS datapath port -> DPDK port: a file or inline
-                    `N=PORT,NAME=PORT,...` (default: OVS port N is DPDK port N)
-  --profile NAME    metascale (default) or generic
-  --conntrack FILE  connections to offload (the ESTABLISHED ones)
-  --packets FILE    eswitch only: packets to run through the NIC after
-                    offloading, one per line `PORT HEX [# comment]` (PORT an
-                    OVS port number or a name of the port map), as in
-                    xsc-dp/tests/data/ovs/kube-ovn.packets
-  --workers N       engine worker threads (default 1)
-  --batch N         operations per batch (default 64)
-  --async           use the template/async API: one flow queue per worker
-                    (dpdk: rte_flow_configure on the port, which must support
-                    it; eswitch: only profiles that have it, e.g. generic)
-";
+Exit status: 0 when every line was read and the device was left empty, 1
+otherwise (what and where on standard error), 2 for usage errors.";
+
+/// `xsc-offload replay`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReplayArgs {
+    /// The device rules go to
+    #[arg(long, value_enum, default_value_t = Device::Eswitch)]
+    device: Device,
+    #[command(flatten)]
+    eal: EalArgs,
+    /// --device dpdk: the DPDK port rules are created on
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    port: u16,
+    #[command(flatten)]
+    ports: PortMapArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// Connections to offload (the ESTABLISHED ones of a dump-conntrack dump)
+    #[arg(long, value_name = "FILE")]
+    conntrack: Option<String>,
+    /// --device eswitch: packets to run through the NIC after offloading,
+    /// one per line `PORT HEX [# comment]` (PORT an OVS port number or a
+    /// name of the port map), as in xsc-dp/tests/data/ovs/kube-ovn.packets
+    #[arg(long, value_name = "FILE")]
+    packets: Option<String>,
+    /// Engine worker threads
+    #[arg(long, value_name = "N", default_value = "1")]
+    workers: NonZeroUsize,
+    /// Operations per batch
+    #[arg(long, value_name = "N", default_value = "64")]
+    batch: NonZeroUsize,
+    /// Use the template/async API: one flow queue per worker (dpdk:
+    /// rte_flow_configure on the port, which must support it; eswitch: only
+    /// profiles that have it, e.g. generic)
+    #[arg(long = "async")]
+    asynchronous: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
 
 struct Options {
-    device: String,
-    eal: Option<String>,
+    device: Device,
+    eal: EalArgs,
     port: u16,
     ports: PortMap,
     profile: DeviceProfile,
@@ -62,92 +95,35 @@ struct Options {
     workers: usize,
     batch: usize,
     asynchronous: bool,
-    input: Option<String>,
-}
-
-fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
-    let mut o = Options {
-        device: "eswitch".into(),
-        eal: None,
-        port: 0,
-        ports: PortMap::identity(),
-        profile: DeviceProfile::metascale(),
-        conntrack: None,
-        packets: None,
-        workers: 1,
-        batch: 64,
-        asynchronous: false,
-        input: None,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        let number = |name: &str, v: String| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("{name} {v}: not a positive number"))
-        };
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--device" => {
-                o.device = value(a)?;
-                if o.device != "eswitch" && o.device != "dpdk" {
-                    return Err(format!("--device {}: eswitch or dpdk", o.device));
-                }
-            }
-            "--eal" => o.eal = Some(value(a)?),
-            "--port" => {
-                let v = value(a)?;
-                o.port = v
-                    .parse()
-                    .map_err(|_| format!("--port {v}: not a port id"))?;
-            }
-            "--port-map" => o.ports = port_map(&value(a)?)?,
-            "--profile" => {
-                let v = value(a)?;
-                o.profile = DeviceProfile::by_name(&v)
-                    .ok_or_else(|| format!("--profile {v}: metascale or generic"))?;
-            }
-            "--conntrack" => o.conntrack = Some(value(a)?),
-            "--packets" => o.packets = Some(value(a)?),
-            "--workers" => o.workers = number(a, value(a)?)?,
-            "--batch" => o.batch = number(a, value(a)?)?,
-            "--async" => o.asynchronous = true,
-            f if !f.starts_with('-') || f == "-" => {
-                if o.input.replace(f.to_owned()).is_some() {
-                    return Err("one dump at a time".into());
-                }
-            }
-            other => return Err(format!("unknown argument '{other}'")),
-        }
-    }
-    if o.packets.is_some() && o.device != "eswitch" {
-        return Err("--packets needs --device eswitch".into());
-    }
-    Ok(Some(o))
+    input: InputArgs,
 }
 
 /// Runs `xsc-offload replay`.
-pub fn run(args: &[String]) -> ExitCode {
-    match parse_args(args) {
-        Ok(None) => {
-            print!("{HELP}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => super::usage_error("replay", &e, HELP),
-        Ok(Some(o)) => match replay(&o) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) => {
-                eprintln!("xsc-offload replay: {e}");
-                ExitCode::FAILURE
-            }
-        },
+pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
+    if args.packets.is_some() && args.device != Device::Eswitch {
+        return super::usage_error("replay", "--packets needs --device eswitch");
+    }
+    let ports = match args.ports.port_map() {
+        Ok(p) => p,
+        Err(e) => return super::input_error("replay", &e),
+    };
+    let o = Options {
+        device: args.device,
+        eal: args.eal.clone(),
+        port: args.port,
+        ports,
+        profile: args.profile.profile.device_profile(),
+        conntrack: args.conntrack.clone(),
+        packets: args.packets.clone(),
+        workers: args.workers.get(),
+        batch: args.batch.get(),
+        asynchronous: args.asynchronous,
+        input: args.input.clone(),
+    };
+    match replay(&o) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => super::input_error("replay", &e),
     }
 }
 
@@ -165,7 +141,7 @@ struct Input {
 }
 
 fn read_dumps(o: &Options) -> Result<Input, String> {
-    let (name, text) = read_input(o.input.as_deref())?;
+    let (name, text) = o.input.read()?;
     let mut input = Input {
         text: String::new(),
         flows: Vec::new(),
@@ -203,7 +179,7 @@ fn read_dumps(o: &Options) -> Result<Input, String> {
     input.ports = std::iter::once(0).chain(ports).collect();
     input.text = text;
     if let Some(ct) = &o.conntrack {
-        let (ct_name, ct_text) = read_input(Some(ct))?;
+        let (ct_name, ct_text) = read_input(ct)?;
         for (i, line) in ct_text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -247,10 +223,9 @@ impl Tally {
 
 fn replay(o: &Options) -> Result<bool, String> {
     let input = read_dumps(o)?;
-    match o.device.as_str() {
-        "dpdk" => {
-            let eal =
-                Eal::init(&super::ports::eal_args(o.eal.as_deref())).map_err(|e| e.to_string())?;
+    match o.device {
+        Device::Dpdk => {
+            let eal = Eal::init(&o.eal.argv()).map_err(|e| e.to_string())?;
             let mut port = Port::by_id(&eal, o.port).map_err(|e| e.to_string())?;
             let ok = if o.asynchronous {
                 // rte_flow_configure wants a configured, stopped port.
@@ -276,7 +251,7 @@ fn replay(o: &Options) -> Result<bool, String> {
             drop(eal);
             Ok(ok)
         }
-        _ => {
+        Device::Eswitch => {
             let mut profile = o.profile.clone();
             if o.asynchronous && !profile.async_api {
                 return Err(format!(
@@ -463,7 +438,7 @@ fn run_packets(
     file: &str,
     esw: &Eswitch,
 ) -> Result<(usize, usize, usize, usize), String> {
-    let (name, text) = read_input(Some(file))?;
+    let (name, text) = read_input(file)?;
     let (mut n, mut out, mut dropped, mut software) = (0, 0, 0, 0);
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();

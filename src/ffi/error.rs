@@ -3,11 +3,14 @@
 //!
 //! Every exported function runs its body inside [`guard`], which clears the
 //! last error, catches panics, and turns an [`Error`] into its negative code
-//! plus a message that `xsc_last_error()` returns.
+//! plus a message that `xsc_last_error()` returns. Only the codes of
+//! [`XSC_ERRORS`] (the header's `XSC_E*`) ever reach C: device errnos are
+//! mapped onto them once, in `From<DpdkError>`, and `guard` turns any other
+//! code into [`XSC_EINTERNAL`] (a bug, said so in the message).
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -34,6 +37,48 @@ pub const XSC_ENOTSUP: c_int = -libc::ENOTSUP;
 pub const XSC_ESHUTDOWN: c_int = -libc::ESHUTDOWN;
 /// A panic inside the library, caught at the boundary.
 pub const XSC_EINTERNAL: c_int = -libc::ENOTRECOVERABLE;
+
+/// Every code a function of the C ABI returns as an error (and `XSC_OK`),
+/// with the text `xsc_strerror()` gives for it.
+pub const XSC_ERRORS: [(c_int, &CStr); 10] = [
+    (XSC_OK, c"success"),
+    (
+        XSC_ENOENT,
+        c"no such flow or connection (never put, deleted, or still queued)",
+    ),
+    (XSC_EIO, c"the device refused the operation"),
+    (
+        XSC_EAGAIN,
+        c"the worker queue is full: wait, then submit again",
+    ),
+    (XSC_ENODEV, c"no such DPDK port, or no EAL running"),
+    (XSC_EINVAL, c"invalid argument"),
+    (XSC_EBADMSG, c"input does not parse"),
+    (
+        XSC_ENOTSUP,
+        c"the device cannot do what the configuration asks",
+    ),
+    (XSC_ESHUTDOWN, c"the offloader's engine has stopped"),
+    (
+        XSC_EINTERNAL,
+        c"internal error in libxsc_offload (a bug, please report it)",
+    ),
+];
+
+/// Whether `code` is one of [`XSC_ERRORS`].
+pub(crate) fn is_documented(code: c_int) -> bool {
+    XSC_ERRORS.iter().any(|&(c, _)| c == code)
+}
+
+/// A static text for an `XSC_*` code; never NULL. See `xsc_offload.h`.
+#[no_mangle]
+pub extern "C" fn xsc_strerror(code: c_int) -> *const c_char {
+    XSC_ERRORS
+        .iter()
+        .find(|&&(c, _)| c == code)
+        .map_or(c"unknown xsc error code", |&(_, text)| text)
+        .as_ptr()
+}
 
 /// A failed call: the code C sees and the message `xsc_last_error()` gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,12 +136,17 @@ impl From<EngineError> for Error {
 }
 
 impl From<DpdkError> for Error {
+    /// The device's errno, mapped onto the documented codes (the message
+    /// keeps the errno's name): no port → `XSC_ENODEV`, an operation the
+    /// driver lacks → `XSC_ENOTSUP`, anything else the device refused →
+    /// `XSC_EIO`.
     fn from(e: DpdkError) -> Self {
         let code = match &e {
             DpdkError::NoSuchPort { .. } | DpdkError::EalNotAttachable { .. } => XSC_ENODEV,
             DpdkError::InvalidArgument { .. } => XSC_EINVAL,
             _ => match e.errno() {
-                Some(errno) if errno > 0 => -errno,
+                Some(libc::ENOTSUP | libc::ENOSYS) => XSC_ENOTSUP,
+                Some(libc::ENODEV) => XSC_ENODEV,
                 _ => XSC_EIO,
             },
         };
@@ -162,9 +212,16 @@ pub(crate) fn guard(func: &str, body: impl FnOnce() -> Result<c_int, Error>) -> 
     set_last_error(None);
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
+        Ok(Err(e)) if is_documented(e.code) && e.code != XSC_OK => {
             set_last_error(Some(format!("{func}: {}", e.message)));
             e.code
+        }
+        Ok(Err(e)) => {
+            set_last_error(Some(format!(
+                "{func}: internal error (a bug in libxsc_offload, please report it): code {} is not documented: {}",
+                e.code, e.message
+            )));
+            XSC_EINTERNAL
         }
         Err(payload) => {
             let message = panic_message(&*payload);
@@ -212,6 +269,45 @@ mod tests {
         assert_eq!(last(), "f: a\\0b");
         assert_eq!(guard("f", || Ok(5)), 5);
         assert_eq!(last(), "");
+    }
+
+    #[test]
+    fn every_code_has_a_static_text_and_unknown_codes_a_generic_one() {
+        for (code, text) in XSC_ERRORS {
+            // Safety: xsc_strerror returns a static C string.
+            let got = unsafe { CStr::from_ptr(xsc_strerror(code)) };
+            assert_eq!(got, text);
+            assert!(!got.is_empty());
+        }
+        for code in [1, -1, -17, i32::MIN, i32::MAX] {
+            // Safety: as above.
+            let got = unsafe { CStr::from_ptr(xsc_strerror(code)) };
+            assert_eq!(got, c"unknown xsc error code");
+        }
+    }
+
+    #[test]
+    fn an_undocumented_code_never_escapes() {
+        assert_eq!(
+            guard("f", || Err(Error::new(-libc::EEXIST, "x"))),
+            XSC_EINTERNAL
+        );
+        assert!(
+            last().contains("code -17 is not documented: x"),
+            "{}",
+            last()
+        );
+        let call = |errno| DpdkError::Call {
+            op: "rte_flow_create",
+            port: Some(0),
+            errno,
+        };
+        assert_eq!(Error::from(call(libc::EBUSY)).code, XSC_EIO);
+        assert_eq!(Error::from(call(libc::ENOSPC)).code, XSC_EIO);
+        assert_eq!(Error::from(call(libc::ENOSYS)).code, XSC_ENOTSUP);
+        assert_eq!(Error::from(call(libc::ENOTSUP)).code, XSC_ENOTSUP);
+        let e = Error::from(call(libc::EBUSY));
+        assert!(e.message.contains("EBUSY"), "{}", e.message);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!   the engine's settings and a device (the software eswitch, or a port of
 //!   the host's DPDK through [`xsc_dp::dpdk::Eal::attach`]).
 //! - `offloader`: the opaque handle and the `extern "C"` functions.
+//! - `version`: `XSC_VERSION_*`, `xsc_version()`, `xsc_version_string()`.
 //!
 //! Invariants: the library keeps no pointer it was given past the call;
 //! what it hands out (handles, dump strings) is freed only by its own
@@ -25,13 +26,18 @@ mod args;
 mod config;
 mod error;
 mod offloader;
+mod version;
 
 pub use config::{
     xsc_offloader_config, XSC_DEVICE_DPDK, XSC_DEVICE_ESWITCH, XSC_MODE_ASYNC, XSC_MODE_AUTO,
     XSC_MODE_SYNC,
 };
 pub use error::{
-    XSC_EAGAIN, XSC_EBADMSG, XSC_EINTERNAL, XSC_EINVAL, XSC_EIO, XSC_ENODEV, XSC_ENOENT,
-    XSC_ENOTSUP, XSC_ESHUTDOWN, XSC_OK,
+    xsc_strerror, XSC_EAGAIN, XSC_EBADMSG, XSC_EINTERNAL, XSC_EINVAL, XSC_EIO, XSC_ENODEV,
+    XSC_ENOENT, XSC_ENOTSUP, XSC_ERRORS, XSC_ESHUTDOWN, XSC_OK,
 };
 pub use offloader::*;
+pub use version::{
+    xsc_version, xsc_version_string, XSC_VERSION_MAJOR, XSC_VERSION_MINOR, XSC_VERSION_NUMBER,
+    XSC_VERSION_PATCH,
+};

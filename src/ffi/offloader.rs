@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::sync::Arc;
 
 use xsc_dp::dpdk::{Eal, Port};
-use xsc_dp::engine::{FlowState, Offloader};
+use xsc_dp::engine::{FlowState, Mode, Offloader};
 use xsc_dp::eswitch::Eswitch;
 use xsc_dp::odp::netlink::{decode_actions_into, decode_key_into};
 use xsc_dp::odp::{ConnEntry, Megaflow, Ufid, Used};
@@ -206,12 +206,23 @@ pub unsafe extern "C" fn xsc_offloader_new(
         // the fields' pointers are checked by settings().
         let s = unsafe { (*config).settings() }?;
         let engine = match s.device {
-            DeviceChoice::Eswitch { ports } => Engine::Eswitch(Offloader::new(
-                Arc::new(Eswitch::new(s.profile.clone(), &ports)),
-                s.profile,
-                s.ports,
-                s.engine,
-            )?),
+            DeviceChoice::Eswitch { ports } => {
+                let esw = Eswitch::new(s.profile.clone(), &ports);
+                if s.engine.mode == Mode::Async {
+                    // rte_flow_configure: one flow queue per worker, as deep
+                    // as a worker's submission queue. ENOTSUP when the
+                    // profile has no template/async API (metascale).
+                    let queues = u16::try_from(s.engine.workers).map_err(|_| {
+                        Error::invalid(format!(
+                            "config.workers is {}: XSC_MODE_ASYNC has at most 65535 flow queues",
+                            s.engine.workers
+                        ))
+                    })?;
+                    let depth = u32::try_from(s.engine.queue_depth).unwrap_or(u32::MAX);
+                    esw.configure(queues, depth)?;
+                }
+                Engine::Eswitch(Offloader::new(Arc::new(esw), s.profile, s.ports, s.engine)?)
+            }
             DeviceChoice::Dpdk { port } => {
                 let eal = Eal::attach()?;
                 let port = Port::attach(&eal, port)?;
@@ -271,11 +282,20 @@ pub unsafe extern "C" fn xsc_flow_put(
     actions_len: usize,
 ) -> c_int {
     guard("xsc_flow_put", || {
-        // Safety (all four): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `ufid` is NULL or points to four readable uint32_t (the
+        // contract); args::ufid refuses NULL and misaligned pointers.
         let ufid = unsafe { args::ufid(ufid) }?;
+        // Safety: `key` is NULL with `key_len` 0, or readable for `key_len` bytes (the
+        // contract); args::bytes refuses NULL with a length.
         let key = unsafe { args::bytes(key, key_len, "key") }?;
+        // Safety: `mask` is NULL with `mask_len` 0, or readable for `mask_len` bytes (the
+        // contract); args::bytes refuses NULL with a length.
         let mask = unsafe { args::bytes(mask, mask_len, "mask") }?;
+        // Safety: `actions` is NULL with `actions_len` 0, or readable for `actions_len` bytes (the
+        // contract); args::bytes refuses NULL with a length.
         let actions = unsafe { args::bytes(actions, actions_len, "actions") }?;
         let mut flow = Box::new(Megaflow {
             ufid: Some(ufid),
@@ -300,8 +320,11 @@ pub unsafe extern "C" fn xsc_flow_put(
 #[no_mangle]
 pub unsafe extern "C" fn xsc_flow_del(offloader: *mut xsc_offloader, ufid: *const u32) -> c_int {
     guard("xsc_flow_del", || {
-        // Safety (both): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `ufid` is NULL or points to four readable uint32_t (the
+        // contract); args::ufid refuses NULL and misaligned pointers.
         let ufid = unsafe { args::ufid(ufid) }?;
         with_engine!(h, o => o.del(ufid))?;
         Ok(XSC_OK)
@@ -321,9 +344,14 @@ pub unsafe extern "C" fn xsc_flow_get(
     reason_size: usize,
 ) -> c_int {
     guard("xsc_flow_get", || {
-        // Safety (all three): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `ufid` is NULL or points to four readable uint32_t (the
+        // contract); args::ufid refuses NULL and misaligned pointers.
         let ufid = unsafe { args::ufid(ufid) }?;
+        // Safety: `reason` is NULL or writable for `reason_size` bytes (the
+        // contract); args::reason_buf refuses NULL with a size.
         let reason = unsafe { args::reason_buf(reason, reason_size) }?;
         let state =
             with_engine!(h, o => o.get(&ufid)).ok_or_else(|| Error::not_found(ufid_text(&ufid)))?;
@@ -342,9 +370,14 @@ pub unsafe extern "C" fn xsc_flow_stats(
     out: *mut xsc_flow_stats,
 ) -> c_int {
     guard("xsc_flow_stats", || {
-        // Safety (all three): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `ufid` is NULL or points to four readable uint32_t (the
+        // contract); args::ufid refuses NULL and misaligned pointers.
         let ufid = unsafe { args::ufid(ufid) }?;
+        // Safety: `out` is NULL or points to writable memory of its type (the
+        // contract); args::out refuses NULL and misaligned pointers.
         let out = unsafe { args::out(out, "out") }?;
         let s = with_engine!(h, o => o.stats(&ufid))
             .ok_or_else(|| Error::not_found(ufid_text(&ufid)))?;
@@ -376,8 +409,11 @@ pub unsafe extern "C" fn xsc_ct_add(
     len: usize,
 ) -> c_int {
     guard("xsc_ct_add", || {
-        // Safety (both): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `line` is NULL with `len` 0, or readable for `len` bytes (the
+        // contract); conn() refuses NULL with a length.
         let c = unsafe { conn(line, len) }?;
         with_engine!(h, o => o.ct_add(c))?;
         Ok(XSC_OK)
@@ -395,8 +431,11 @@ pub unsafe extern "C" fn xsc_ct_del(
     len: usize,
 ) -> c_int {
     guard("xsc_ct_del", || {
-        // Safety (both): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `line` is NULL with `len` 0, or readable for `len` bytes (the
+        // contract); conn() refuses NULL with a length.
         let c = unsafe { conn(line, len) }?;
         with_engine!(h, o => o.ct_del(&c))?;
         Ok(XSC_OK)
@@ -416,9 +455,14 @@ pub unsafe extern "C" fn xsc_ct_get(
     reason_size: usize,
 ) -> c_int {
     guard("xsc_ct_get", || {
-        // Safety (all three): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `line` is NULL with `len` 0, or readable for `len` bytes (the
+        // contract); conn() refuses NULL with a length.
         let c = unsafe { conn(line, len) }?;
+        // Safety: `reason` is NULL or writable for `reason_size` bytes (the
+        // contract); args::reason_buf refuses NULL with a size.
         let reason = unsafe { args::reason_buf(reason, reason_size) }?;
         let state =
             with_engine!(h, o => o.ct_get(&c)).ok_or_else(|| Error::not_found("the connection"))?;
@@ -438,9 +482,14 @@ pub unsafe extern "C" fn xsc_ct_stats(
     out: *mut xsc_ct_stats,
 ) -> c_int {
     guard("xsc_ct_stats", || {
-        // Safety (all three): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `line` is NULL with `len` 0, or readable for `len` bytes (the
+        // contract); conn() refuses NULL with a length.
         let c = unsafe { conn(line, len) }?;
+        // Safety: `out` is NULL or points to writable memory of its type (the
+        // contract); args::out refuses NULL and misaligned pointers.
         let out = unsafe { args::out(out, "out") }?;
         let (orig, reply) = with_engine!(h, o => o.ct_stats(&c))
             .ok_or_else(|| Error::not_found("the connection"))?;
@@ -495,14 +544,19 @@ pub unsafe extern "C" fn xsc_offloader_dump(
     len: *mut usize,
 ) -> c_int {
     guard("xsc_offloader_dump", || {
-        // Safety (all three): forwarded contract.
+        // Safety: `out` is NULL or points to writable memory of its type (the
+        // contract); args::out refuses NULL and misaligned pointers.
         let out = unsafe { args::out(out, "out") }?;
         out.write(std::ptr::null_mut());
         let len = if len.is_null() {
             None
         } else {
+            // Safety: `len` is NULL or points to writable memory of its type (the
+            // contract); args::out refuses NULL and misaligned pointers.
             Some(unsafe { args::out(len, "len") }?)
         };
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
         let mut text = String::new();
         with_engine!(h, o => o.dump_offloaded(&mut text));
@@ -557,8 +611,11 @@ pub unsafe extern "C" fn xsc_offloader_counts(
     out: *mut xsc_counts,
 ) -> c_int {
     guard("xsc_offloader_counts", || {
-        // Safety (both): forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `out` is NULL or points to writable memory of its type (the
+        // contract); args::out refuses NULL and misaligned pointers.
         let out = unsafe { args::out(out, "out") }?;
         let (c, live_rules) = with_engine!(h, o => (o.counts(), o.live_rules()));
         let n = |v: usize| v as u64;

@@ -1,32 +1,21 @@
 //! `xsc-offload plan` as a user runs it: the built binary on real dumps.
 
-use std::process::Command;
+use xsc_test_support::fixtures::{self, arg};
 
-const BIN: &str = env!("CARGO_BIN_EXE_xsc-offload");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/xsc-dp/tests/data/ovs");
 const SEED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/corpus/seed-offloaded.flows"
 );
 
 fn plan(args: &[&str]) -> (String, String, bool) {
-    let out = Command::new(BIN)
-        .arg("plan")
-        .args(args)
-        .output()
-        .expect("run xsc-offload");
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    crate::run("plan", args)
 }
 
 #[test]
 fn json_says_offload_or_reject_per_line_with_the_summary_on_stderr() {
-    let flows = format!("{DATA}/kube-ovn.flows");
-    let ct = format!("{DATA}/kube-ovn.conntrack");
-    let (out, err, ok) = plan(&["--json", "--conntrack", &ct, &flows]);
+    let flows = fixtures::ovs("kube-ovn.flows");
+    let ct = fixtures::ovs("kube-ovn.conntrack");
+    let (out, err, ok) = plan(&["--json", "--conntrack", arg(&ct), arg(&flows)]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     // 27 megaflows (the header line is skipped) and 12 connections.
@@ -59,11 +48,7 @@ fn testpmd_form_is_the_reviewed_fixture_for_the_seed_flows() {
     let (out, err, ok) = plan(&["--testpmd", SEED]);
     assert!(ok, "{err}");
     let got: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("  ")).collect();
-    let fixture = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/xsc-dp/tests/data/translate/seed-metascale.testpmd"
-    ))
-    .unwrap();
+    let fixture = fixtures::read(fixtures::translate("seed-metascale.testpmd"));
     let want: Vec<&str> = fixture.lines().filter(|l| l.starts_with("flow ")).collect();
     assert_eq!(got, want);
     assert!(
@@ -76,7 +61,16 @@ fn testpmd_form_is_the_reviewed_fixture_for_the_seed_flows() {
 fn bad_input_is_named_and_fails() {
     let (_, err, ok) = plan(&["--profile", "nope", SEED]);
     assert!(!ok);
-    assert!(err.contains("unknown profile 'nope'"), "{err}");
+    // clap's wording (was "unknown profile 'nope'" before the CLI moved to
+    // clap), the same for every command that takes --profile.
+    assert!(
+        err.contains("invalid value 'nope' for '--profile <NAME>'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[possible values: metascale, generic]"),
+        "{err}"
+    );
     let bad = std::env::temp_dir().join(format!("xsc-plan-bad-{}.flows", std::process::id()));
     std::fs::write(&bad, "recirc_id(0),in_port(1),ipv4(dst=10.0.0.256), packets:0, bytes:0, used:never, actions:drop\n").unwrap();
     let (_, err, ok) = plan(&[bad.to_str().unwrap()]);

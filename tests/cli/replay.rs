@@ -1,24 +1,13 @@
 //! `xsc-offload replay` as a user runs it: the built binary on the real
 //! Kube-OVN dump, on the software eswitch and on a real DPDK `net_null` port.
 
-use std::process::Command;
-
 use xsc_dp::odp::{Megaflow, Offloaded};
+use xsc_test_support::fixtures::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_xsc-offload");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/xsc-dp/tests/data/ovs");
 
 fn replay(args: &[&str]) -> (String, String, bool) {
-    let out = Command::new(BIN)
-        .arg("replay")
-        .args(args)
-        .output()
-        .expect("run xsc-offload");
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    crate::run("replay", args)
 }
 
 fn total_packets(dump: &str) -> u64 {
@@ -115,8 +104,7 @@ fn async_on_a_port_without_the_template_api_says_so() {
 
 #[test]
 fn bad_input_names_the_line_and_fails() {
-    let dir = std::env::temp_dir().join(format!("xsc-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-replay-bad");
     let bad = dir.join("bad.flows");
     std::fs::write(&bad, "recirc_id(0),in_port(1),eth_type(0x0800), packets:0, bytes:0, used:never, actions:2\nin_port(1),bogus(3), actions:2\n").unwrap();
     let (out, err, ok) = replay(&[bad.to_str().unwrap()]);
@@ -130,5 +118,4 @@ fn bad_input_names_the_line_and_fails() {
     let (_, err, ok) = replay(&["--packets", "x", "--device", "dpdk", bad.to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("--packets needs --device eswitch"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,10 +2,15 @@
 //! Kube-OVN fixtures (real OVS output) and runs packets built here through
 //! the eswitch; its text, its JSON and the pcaps it writes are checked.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_xsc-offload");
+use xsc_test_support::fixtures::TempDir;
+use xsc_test_support::pcap::{self, Format, Frame};
+
+use crate::{text, BIN};
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/xsc-dp/tests/data/ovs");
 
 const POD_A_MAC: [u8; 6] = [0, 0, 0, 0x9d, 0xfb, 0x1a];
@@ -145,41 +150,27 @@ fn case() -> Case {
 }
 
 /// A classic pcap file; big-endian with nanosecond stamps when `be_ns`
-/// (the reader must take both).
+/// (the reader must take both). Frame i is stamped 100+i s and 5 us.
 fn pcap(frames: &[&[u8]], be_ns: bool) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if be_ns {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
+    let frames: Vec<Frame> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Frame {
+            time: Duration::new(100 + i as u64, 5000),
+            data: f.to_vec(),
+        })
+        .collect();
+    let format = if be_ns {
+        Format::BE_NANOS
+    } else {
+        Format::LE_MICROS
     };
-    let w16 = |v: u16| {
-        if be_ns {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let mut out = Vec::new();
-    out.extend_from_slice(&w32(if be_ns { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
-    out.extend_from_slice(&w16(2));
-    out.extend_from_slice(&w16(4));
-    for v in [0, 0, 65535, 1] {
-        out.extend_from_slice(&w32(v));
-    }
-    for (i, f) in frames.iter().enumerate() {
-        let frac = if be_ns { 5000 } else { 5 };
-        for v in [100 + i as u32, frac, f.len() as u32, f.len() as u32] {
-            out.extend_from_slice(&w32(v));
-        }
-        out.extend_from_slice(f);
-    }
-    out
+    pcap::write(&frames, format)
 }
 
 /// Frames of a little-endian microsecond pcap (what `process` writes), with
-/// their `(sec, usec)`.
+/// their `(sec, usec)`, read by hand: an oracle independent of the codec
+/// `process` writes with.
 fn read_pcap(path: &Path) -> Vec<((u32, u32), Vec<u8>)> {
     let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(&b[..4], &0xa1b2_c3d4u32.to_le_bytes(), "{}", path.display());
@@ -200,23 +191,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("xsc-cli-process-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn process(args: &[&str]) -> Output {
     let out = Command::new(BIN)
         .arg("process")
@@ -234,14 +208,10 @@ fn process(args: &[&str]) -> Output {
     out
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).unwrap()
-}
-
 #[test]
 fn process_prints_each_packets_fate_and_writes_what_left_each_port() {
     let c = case();
-    let dir = Dir::new("text");
+    let dir = TempDir::new("cli-process-text");
     let input = dir.0.join("in.pcap");
     let frames: [&[u8]; 4] = [&c.arp, &c.request, &c.spoofed, &c.syn22];
     std::fs::write(&input, pcap(&frames, true)).unwrap();
@@ -302,7 +272,7 @@ fn process_prints_each_packets_fate_and_writes_what_left_each_port() {
 #[test]
 fn process_json_has_one_object_per_packet() {
     let c = case();
-    let dir = Dir::new("json");
+    let dir = TempDir::new("cli-process-json");
     let input = dir.0.join("in.pcap");
     let frames: [&[u8]; 4] = [&c.arp, &c.request, &c.spoofed, &c.syn22];
     std::fs::write(&input, pcap(&frames, false)).unwrap();
@@ -328,7 +298,7 @@ fn process_json_has_one_object_per_packet() {
 
 #[test]
 fn process_errors_name_the_file_and_offset() {
-    let dir = Dir::new("err");
+    let dir = TempDir::new("cli-process-err");
     let input = dir.0.join("cut.pcap");
     let c = case();
     let mut bytes = pcap(&[&c.request], false);
@@ -351,12 +321,24 @@ fn process_errors_name_the_file_and_offset() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--in-port is required"));
+    // clap's wording (was "--in-port is required" before clap).
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the following required arguments were not provided:\n  --in-port <N>"),
+        "{err}"
+    );
 
     let out = Command::new(BIN)
         .args(["process", "--help"])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(text(&out.stdout).starts_with("usage: xsc-offload process --flows FILE"));
+    // clap's conventional help (was a hand-written "usage: ..." first line).
+    let help = text(&out.stdout);
+    assert!(
+        help.contains(
+            "Usage: xsc-offload process [OPTIONS] --flows <FILE> --in-port <N> --pcap <IN.pcap>"
+        ),
+        "{help}"
+    );
 }

@@ -1,14 +1,10 @@
 //! `xsc-offload node` as a user runs it: the built binary on fake sysfs trees
 //! of the deployment guide's node (`xsc-dp/tests/node_tree/mod.rs`).
 
-#[path = "../xsc-dp/tests/node_tree/mod.rs"]
-mod node_tree;
-
 use std::process::Command;
 
-use node_tree::{Node, TempTree, GUIDE_CONFIG};
-
-const BIN: &str = env!("CARGO_BIN_EXE_xsc-offload");
+use crate::node_tree::{Node, TempTree, GUIDE_CONFIG};
+use crate::{text, BIN};
 
 fn node(args: &[&str]) -> (String, String, Option<i32>) {
     let out = Command::new(BIN)
@@ -16,11 +12,7 @@ fn node(args: &[&str]) -> (String, String, Option<i32>) {
         .args(args)
         .output()
         .expect("run xsc-offload");
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.code(),
-    )
+    (text(&out.stdout), text(&out.stderr), out.status.code())
 }
 
 fn check(tree: &TempTree, config: &str) -> (String, Option<i32>) {
