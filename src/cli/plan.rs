@@ -166,7 +166,7 @@ impl Summary {
 
     /// Connections are tallied by reason alone: `what` names their zone.
     fn reject_reason(&mut self, e: &Rejected) {
-        *self.rejected.entry(e.reason.clone()).or_default() += 1;
+        *self.rejected.entry(e.reason()).or_default() += 1;
     }
 
     fn print(
@@ -270,8 +270,8 @@ fn report(
                 writeln!(
                     out,
                     "{{\"{key}\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{}}}",
-                    json_str(&e.what),
-                    json_str(&e.reason)
+                    json_str(&e.what()),
+                    json_str(&e.reason())
                 )
             } else {
                 writeln!(out, "{label} {n}: reject: {e}")

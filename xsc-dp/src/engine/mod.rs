@@ -28,6 +28,7 @@
 //! [`Offloader::stats`] returns the last sweep's figures without waiting.
 
 pub mod cache;
+mod failure;
 mod shape;
 pub mod stored;
 mod worker;
@@ -51,6 +52,7 @@ use crate::profile::DeviceProfile;
 use crate::translate::{self, PortMap, Rejected, Resource, Translator};
 
 use cache::FlowCache;
+pub use failure::Failure;
 use worker::{Msg, Worker};
 
 /// How rules reach the device.
@@ -139,8 +141,10 @@ pub enum FlowState {
     Offloaded,
     /// Not offloadable; OVS keeps it in software.
     Rejected(Arc<Rejected>),
-    /// The device refused it (full, unsupported, ...); it is in software.
-    Failed(Arc<DpdkError>),
+    /// Offloadable, but the engine or the device did not manage it (the
+    /// device was full, the rule did not fit rte_flow, ...); it is in
+    /// software.
+    Failed(Arc<Failure>),
     /// Deleted (only in [`OpDone`]: the cache forgets deleted flows).
     Removed,
 }
@@ -257,13 +261,13 @@ pub struct Counts {
     pub offloaded: usize,
     /// Flows rejected.
     pub rejected: usize,
-    /// Flows the device refused.
+    /// Flows that failed ([`FlowState::Failed`]).
     pub failed: usize,
     /// Connections in hardware.
     pub conns_offloaded: usize,
     /// Connections rejected.
     pub conns_rejected: usize,
-    /// Connections the device refused.
+    /// Connections that failed.
     pub conns_failed: usize,
 }
 

@@ -13,12 +13,12 @@ use smallvec::SmallVec;
 
 use super::shape::shape_key;
 use super::stored::{format_offloaded, Interner, StoredFlow};
-use super::{key_ufid, ConnEntryState, Entry, FlowState, Op, Shared, Xlate, NO_SLOT};
+use super::{key_ufid, ConnEntryState, Entry, Failure, FlowState, Op, Shared, Xlate, NO_SLOT};
 use crate::device::{Completion, FlowDevice, TableHandle};
 use crate::dpdk::{Counters, DpdkError};
 use crate::odp::{ConnEntry, FlowStats, Megaflow};
 use crate::rte::{lower, RteRule};
-use crate::translate::{Rejected, Resource, Translation};
+use crate::translate::{Resource, Translation};
 
 /// What a worker is asked to do.
 pub(crate) enum Msg {
@@ -333,8 +333,8 @@ impl<D: FlowDevice> Worker<D> {
         let stored = match StoredFlow::new(flow, &mut self.interner) {
             Ok(s) => s,
             Err(e) => {
-                let r = Rejected::new("flow", format!("cannot keep it for the dump: {e}"));
-                return self.settle(key, false, FlowState::Rejected(Arc::new(r)));
+                let failure = Arc::new(Failure::Store(e));
+                return self.settle(key, false, FlowState::Failed(failure));
             }
         };
         let shared = self.shared.clone();
@@ -344,7 +344,7 @@ impl<D: FlowDevice> Worker<D> {
             Ok(()) => self
                 .install_fixed(&mut x)
                 .err()
-                .map(|e| FlowState::Failed(Arc::new(e))),
+                .map(|e| FlowState::Failed(Arc::new(e.into()))),
         };
         if let Some(state) = settled {
             if !self.translation.resources.is_empty() {
@@ -358,8 +358,8 @@ impl<D: FlowDevice> Worker<D> {
         if let Err(e) = lower(&self.translation.rule, &mut self.rte[i]) {
             self.used_rules -= 1;
             self.release(&resources);
-            let r = Rejected::new("rte_flow", e.to_string());
-            return self.settle(key, false, FlowState::Rejected(Arc::new(r)));
+            let failure = Arc::new(Failure::Lower(e));
+            return self.settle(key, false, FlowState::Failed(failure));
         }
         if self.shared.asynchronous {
             self.shapes[i] = shape_key(&self.translation.rule);
@@ -387,7 +387,7 @@ impl<D: FlowDevice> Worker<D> {
         self.translation.new_resources = t.new_resources.clone();
         if let Err(e) = self.install_fixed(&mut x) {
             self.release_locked(&mut x, &t.resources);
-            return self.settle(key, true, FlowState::Failed(Arc::new(e)));
+            return self.settle(key, true, FlowState::Failed(Arc::new(e.into())));
         }
         drop(x);
         let resources: Arc<[Resource]> = t.resources.iter().cloned().collect();
@@ -397,8 +397,8 @@ impl<D: FlowDevice> Worker<D> {
             if let Err(e) = lower(rule, &mut self.rte[i]) {
                 self.used_rules = start;
                 self.release(&resources);
-                let r = Rejected::new("rte_flow", e.to_string());
-                return self.settle(key, true, FlowState::Rejected(Arc::new(r)));
+                let failure = Arc::new(Failure::Lower(e));
+                return self.settle(key, true, FlowState::Failed(failure));
             }
             if self.shared.asynchronous {
                 self.shapes[i] = shape_key(rule);
@@ -600,10 +600,13 @@ impl<D: FlowDevice> Worker<D> {
                 self.releases.push(resources);
                 match (settled, error) {
                     (Some(s), _) => s,
-                    (None, Some(e)) => FlowState::Failed(Arc::new(e)),
-                    (None, None) => FlowState::Failed(Arc::new(DpdkError::InvalidArgument {
-                        what: "no rule was made for the flow".into(),
-                    })),
+                    (None, Some(e)) => FlowState::Failed(Arc::new(e.into())),
+                    (None, None) => FlowState::Failed(Arc::new(
+                        DpdkError::InvalidArgument {
+                            what: "no rule was made for the flow".into(),
+                        }
+                        .into(),
+                    )),
                 }
             }
         };
@@ -651,9 +654,13 @@ impl<D: FlowDevice> Worker<D> {
                     }
                 }
                 self.releases.push(resources);
-                FlowState::Failed(Arc::new(error.unwrap_or(DpdkError::InvalidArgument {
-                    what: "no rule was made for the connection".into(),
-                })))
+                FlowState::Failed(Arc::new(
+                    error
+                        .unwrap_or(DpdkError::InvalidArgument {
+                            what: "no rule was made for the connection".into(),
+                        })
+                        .into(),
+                ))
             }
         };
         self.set_conn(key, state.clone());
@@ -884,7 +891,7 @@ impl<D: FlowDevice> Worker<D> {
 
     fn fail_note(&mut self, note: Option<usize>, e: DpdkError) {
         if let Some((_, state)) = note.and_then(|i| self.notes.get_mut(i)) {
-            *state = FlowState::Failed(Arc::new(e));
+            *state = FlowState::Failed(Arc::new(e.into()));
         }
     }
 
@@ -956,8 +963,8 @@ impl<D: FlowDevice> Worker<D> {
         let mut first = None;
         self.destroy_doomed();
         for (_, state) in self.notes.drain(..) {
-            if let FlowState::Failed(e) = state {
-                first.get_or_insert((*e).clone());
+            if let Some(e) = state_device_error(&state) {
+                first.get_or_insert(e.clone());
             }
         }
         let releases = std::mem::take(&mut self.releases);
@@ -1025,5 +1032,13 @@ fn add(a: Counters, b: Counters) -> Counters {
     Counters {
         packets: a.packets + b.packets,
         bytes: a.bytes + b.bytes,
+    }
+}
+
+/// The device error a failed state carries, if the device was the cause.
+fn state_device_error(state: &FlowState) -> Option<&DpdkError> {
+    match state {
+        FlowState::Failed(f) => f.device(),
+        _ => None,
     }
 }

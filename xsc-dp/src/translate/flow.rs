@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::resources::{Exhausted, Resource, GROUP_CT, GROUP_CT_NAT, GROUP_ROOT, GROUP_TUNNEL};
+use super::rejected::{Holder, SetMask, Unmatchable};
+use super::resources::{Resource, GROUP_CT, GROUP_CT_NAT, GROUP_ROOT, GROUP_TUNNEL};
 use super::{PortTarget, Rejected, Translation, Translator};
 use crate::odp::{
     self, ct_state, frag, Action as OdpAction, CtAction, FlowKey, FlowMask, KeyAttr, Megaflow,
@@ -54,24 +55,10 @@ impl Regs {
     }
 }
 
-fn mac_str(m: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
-}
-
-fn port_str(p: &OdpPort) -> String {
-    match p {
-        OdpPort::Number(n) => n.to_string(),
-        OdpPort::Name(n) => n.as_str().to_owned(),
-    }
-}
-
 /// A field whose mask is non-zero has no hardware form here.
-fn no_hw(what: &str, mask_nonzero: bool, reason: &str) -> Result<(), Rejected> {
+fn no_hw(field: Unmatchable, mask_nonzero: bool) -> Result<(), Rejected> {
     if mask_nonzero {
-        Err(Rejected::new(what, reason))
+        Err(Rejected::Unmatchable { field })
     } else {
         Ok(())
     }
@@ -140,12 +127,10 @@ impl Translator {
             0
         };
         let in_port = if key.has(KeyAttr::InPort) && mask.in_port != OdpPort::Number(0) {
-            let target = self.ports.lookup(&key.in_port).ok_or_else(|| {
-                Rejected::new(
-                    format!("in_port({})", port_str(&key.in_port)),
-                    "the port map has no DPDK port for this OVS port",
-                )
-            })?;
+            let target = self
+                .ports
+                .lookup(&key.in_port)
+                .ok_or_else(|| Rejected::InPortUnmapped { port: key.in_port })?;
             Some(target)
         } else {
             None
@@ -194,7 +179,10 @@ impl Translator {
         let group = self
             .resources
             .plan_group(recirc_id, self.profile.groups)
-            .map_err(|e| exhausted(e, "recirc_id"))?;
+            .map_err(|exhausted| Rejected::Exhausted {
+                by: Holder::RecircId(recirc_id),
+                exhausted,
+            })?;
         note(
             Resource::RecircGroup { recirc_id, group },
             !known,
@@ -216,56 +204,32 @@ impl Translator {
         let r = self.profile.registers;
         let has = |a| key.has(a);
         if has(KeyAttr::Priority) {
-            no_hw(
-                "skb_priority",
-                mask.skb_priority != 0,
-                "the packet priority is kernel metadata the NIC does not see",
-            )?;
+            no_hw(Unmatchable::SkbPriority, mask.skb_priority != 0)?;
         }
         if has(KeyAttr::SkbMark) {
-            no_hw(
-                "skb_mark",
-                mask.skb_mark != 0,
-                "the packet mark is software metadata the NIC does not carry",
-            )?;
+            no_hw(Unmatchable::SkbMark, mask.skb_mark != 0)?;
         }
         if has(KeyAttr::DpHash) {
-            no_hw(
-                "dp_hash",
-                mask.dp_hash != 0,
-                "the datapath hash is computed in software",
-            )?;
+            no_hw(Unmatchable::DpHash, mask.dp_hash != 0)?;
         }
         if has(KeyAttr::PacketType) && (mask.packet_type.ns != 0 || mask.packet_type.id != 0) {
             let pt = key.packet_type;
             if (pt.ns, pt.id) != (0, 0) {
-                return Err(Rejected::new(
-                    format!("packet_type(ns={},id={:#x})", pt.ns, pt.id),
-                    "only Ethernet frames (ns=0,id=0) are offloaded",
-                ));
+                return Err(Rejected::PacketType {
+                    ns: pt.ns,
+                    id: pt.id,
+                });
             }
         }
         if has(KeyAttr::CtState) && mask.ct_state != 0 {
             let (v, m) = (key.ct_state, mask.ct_state);
-            for (bit, name, reason) in [
-                (
-                    ct_state::NEW,
-                    "+new",
-                    "new connections are committed in software; the NIC only sees established ones",
-                ),
-                (
-                    ct_state::INVALID,
-                    "+inv",
-                    "invalid packets are judged in software; the NIC never marks a packet invalid",
-                ),
-                (
-                    ct_state::RELATED,
-                    "+rel",
-                    "related connections (ICMP errors, FTP data) are tracked in software",
-                ),
+            for (bit, rejected) in [
+                (ct_state::NEW, Rejected::CtStateNew),
+                (ct_state::INVALID, Rejected::CtStateInvalid),
+                (ct_state::RELATED, Rejected::CtStateRelated),
             ] {
                 if m & bit != 0 && v & bit != 0 {
-                    return Err(Rejected::new(format!("ct_state {name}"), reason));
+                    return Err(rejected);
                 }
             }
             regs.set(r.ct_state, v, m);
@@ -278,10 +242,9 @@ impl Translator {
         }
         if has(KeyAttr::CtLabels) && mask.ct_label != 0 {
             if mask.ct_label != u128::MAX {
-                return Err(Rejected::new(
-                    format!("ct_label(/{:#x})", mask.ct_label),
-                    "labels are matched through an interned id, which needs an exact (all-ones) mask",
-                ));
+                return Err(Rejected::CtLabelMask {
+                    mask: mask.ct_label,
+                });
             }
             let id = self.label(key.ct_label, planned, fresh)?;
             regs.set(r.ct_label, id, u32::MAX);
@@ -289,21 +252,19 @@ impl Translator {
         if has(KeyAttr::CtOrigTupleIpv4) {
             let t = &mask.ct_tuple4;
             no_hw(
-                "ct_tuple4",
+                Unmatchable::CtTuple4,
                 t.src != 0 || t.dst != 0 || t.src_port != 0 || t.dst_port != 0 || t.proto != 0,
-                "the original-direction tuple is not kept in registers",
             )?;
         }
         if has(KeyAttr::CtOrigTupleIpv6) {
             let t = &mask.ct_tuple6;
             no_hw(
-                "ct_tuple6",
+                Unmatchable::CtTuple6,
                 t.src != [0; 16]
                     || t.dst != [0; 16]
                     || t.src_port != 0
                     || t.dst_port != 0
                     || t.proto != 0,
-                "the original-direction tuple is not kept in registers",
             )?;
         }
         if has(KeyAttr::Tunnel) {
@@ -319,15 +280,11 @@ impl Translator {
         regs: &mut Regs,
     ) -> Result<(), Rejected> {
         let (t, m) = (&key.tunnel, &mask.tunnel);
-        let gone = "after decap only the VNI is kept (in a register); the outer headers are gone";
         if t.has(TunnelAttr::Id) && m.tun_id != 0 {
             // VXLAN and Geneve ids are 24 bits: the bits above are zero in
             // every packet, so only a value with such bits set is a problem.
             if t.tun_id & m.tun_id > 0xff_ffff {
-                return Err(Rejected::new(
-                    format!("tunnel(tun_id={:#x})", t.tun_id),
-                    "only 24-bit VNIs (VXLAN, Geneve) are kept after decap",
-                ));
+                return Err(Rejected::TunnelIdWidth { tun_id: t.tun_id });
             }
             regs.set(
                 self.profile.registers.tun_id,
@@ -336,32 +293,18 @@ impl Translator {
             );
         }
         no_hw(
-            "tunnel(src=)",
+            Unmatchable::TunnelSrc,
             m.ipv4_src != 0 || m.ipv6_src != [0; 16],
-            gone,
         )?;
         no_hw(
-            "tunnel(dst=)",
+            Unmatchable::TunnelDst,
             m.ipv4_dst != 0 || m.ipv6_dst != [0; 16],
-            gone,
         )?;
-        no_hw("tunnel(tos=,ttl=)", m.tos != 0 || m.ttl != 0, gone)?;
-        no_hw(
-            "tunnel(tp_src=,tp_dst=)",
-            m.tp_src != 0 || m.tp_dst != 0,
-            gone,
-        )?;
-        no_hw("tunnel(flags())", m.flags != 0, gone)?;
-        no_hw(
-            "tunnel(geneve())",
-            m.geneve.is_some(),
-            "Geneve options are not kept after decap",
-        )?;
-        no_hw(
-            "tunnel(vxlan(gbp()))",
-            m.vxlan_gbp != 0,
-            "VXLAN group policy is not kept after decap",
-        )?;
+        no_hw(Unmatchable::TunnelTosTtl, m.tos != 0 || m.ttl != 0)?;
+        no_hw(Unmatchable::TunnelPorts, m.tp_src != 0 || m.tp_dst != 0)?;
+        no_hw(Unmatchable::TunnelFlags, m.flags != 0)?;
+        no_hw(Unmatchable::TunnelGeneve, m.geneve.is_some())?;
+        no_hw(Unmatchable::TunnelVxlanGbp, m.vxlan_gbp != 0)?;
         Ok(())
     }
 
@@ -376,10 +319,13 @@ impl Translator {
         }
         let known = self.resources.label_id(label).is_some();
         let max = self.profile.registers.ct_label.mask() >> self.profile.registers.ct_label.shift;
-        let id = self
-            .resources
-            .plan_label(label, max)
-            .map_err(|e| exhausted(e, "ct_label"))?;
+        let id =
+            self.resources
+                .plan_label(label, max)
+                .map_err(|exhausted| Rejected::Exhausted {
+                    by: Holder::CtLabel(label),
+                    exhausted,
+                })?;
         note(Resource::Label { label, id }, !known, planned, fresh);
         Ok(id)
     }
@@ -404,12 +350,7 @@ impl Translator {
         while i < list.len() {
             let a = &list[i];
             match a {
-                OdpAction::Drop => {
-                    return Err(Rejected::new(
-                        "drop",
-                        "drop after other actions is not expressible as one rule",
-                    ))
-                }
+                OdpAction::Drop => return Err(Rejected::DropAfterActions),
                 OdpAction::Output(p) => {
                     let port = self.output_port(p)?;
                     if Some(i) == last_output {
@@ -440,18 +381,14 @@ impl Translator {
                         continue;
                     }
                     let Some(OdpAction::Recirc(target)) = list.get(i + 1) else {
-                        return Err(Rejected::new(
-                            "ct()",
-                            "conntrack without a following recirc() has no hardware form",
-                        ));
+                        return Err(Rejected::CtWithoutRecirc);
                     };
                     self.ct_then_recirc(ct, *target, out, planned, fresh)?;
                     i += 2;
                     if let Some(next) = list.get(i) {
-                        return Err(Rejected::new(
-                            format!("{} after recirc()", action_name(next)),
-                            "nothing follows a recirculation in the datapath",
-                        ));
+                        return Err(Rejected::AfterRecirc {
+                            action: action_name(next),
+                        });
                     }
                     continue;
                 }
@@ -475,13 +412,9 @@ impl Translator {
                 OdpAction::Clone(inner) => out.push(self.clone_actions(inner, "clone")?),
                 OdpAction::Sample(s) => {
                     if s.probability != u32::MAX {
-                        return Err(Rejected::new(
-                            format!(
-                                "sample(sample={:.1}%)",
-                                f64::from(s.probability) / f64::from(u32::MAX) * 100.0
-                            ),
-                            "sampling below 100% (sFlow, IPFIX) stays in software",
-                        ));
+                        return Err(Rejected::SampleProbability {
+                            probability: s.probability,
+                        });
                     }
                     out.push(self.clone_actions(&s.actions, "sample")?);
                 }
@@ -510,23 +443,16 @@ impl Translator {
     fn output_port(&self, p: &OdpPort) -> Result<Action, Rejected> {
         match self.ports.lookup(p) {
             Some(PortTarget::Ethdev(port_id)) => Ok(Action::RepresentedPort { port_id }),
-            Some(PortTarget::Virtual(_)) => Err(Rejected::new(
-                format!("output:{}", port_str(p)),
-                "a virtual port (a tunnel port) is reached through tnl_push, not output",
-            )),
-            None => Err(Rejected::new(
-                format!("output:{}", port_str(p)),
-                "the port map has no DPDK port for this OVS port",
-            )),
+            Some(PortTarget::Virtual(_)) => Err(Rejected::OutputVirtual { port: *p }),
+            None => Err(Rejected::OutputUnmapped { port: *p }),
         }
     }
 
     fn mirror(&self, actions: SmallVec<[Action; 2]>) -> Result<Action, Rejected> {
         if !self.profile.mirror {
-            return Err(Rejected::new(
-                "several outputs",
-                format!("copying a packet to more than one port needs mirroring (SAMPLE), which the {} profile lacks", self.profile.name),
-            ));
+            return Err(Rejected::NoMirror {
+                profile: self.profile.name.clone(),
+            });
         }
         Ok(Action::Sample {
             ratio: 1,
@@ -536,7 +462,7 @@ impl Translator {
 
     /// `clone(...)` / `sample(100%)`: a mirror whose copy is output as is,
     /// or tunnelled.
-    fn clone_actions(&self, inner: &odp::Actions, what: &str) -> Result<Action, Rejected> {
+    fn clone_actions(&self, inner: &odp::Actions, what: &'static str) -> Result<Action, Rejected> {
         let mut copy: SmallVec<[Action; 2]> = SmallVec::new();
         for a in inner {
             match a {
@@ -546,10 +472,10 @@ impl Translator {
                     copy.push(self.output_port(&t.out_port)?);
                 }
                 other => {
-                    return Err(Rejected::new(
-                        format!("{what}({})", action_name(other)),
-                        "only outputs and tunnel pushes of the copy are offloaded",
-                    ))
+                    return Err(Rejected::CopyAction {
+                        copy: what,
+                        action: action_name(other),
+                    })
                 }
             }
         }
@@ -565,38 +491,23 @@ impl Translator {
         fresh: &mut SmallVec<[Resource; 4]>,
     ) -> Result<(), Rejected> {
         if !self.profile.ct_tables {
-            return Err(Rejected::new(
-                "ct()",
-                format!("the {} profile has no conntrack tables", self.profile.name),
-            ));
+            return Err(Rejected::NoCtTables {
+                profile: self.profile.name.clone(),
+            });
         }
         if let Some(h) = &ct.helper {
-            return Err(Rejected::new(
-                format!("ct(helper={})", h.as_str()),
-                "ALG helpers run in software",
-            ));
+            return Err(Rejected::CtHelper { helper: *h });
         }
         if let Some(t) = &ct.timeout {
-            return Err(Rejected::new(
-                format!("ct(timeout={t})"),
-                "timeout policies are enforced in software",
-            ));
+            return Err(Rejected::CtTimeout { timeout: t.clone() });
         }
         if ct.mark.is_some() || ct.label.is_some() {
-            return Err(Rejected::new(
-                "ct(mark=,label=)",
-                "setting mark or label means committing, which software does",
-            ));
+            return Err(Rejected::CtMarkLabel);
         }
         let nat = match &ct.nat {
             None => false,
             Some(n) if n.kind == NatKind::Any && n.addrs == NatAddrs::None => true,
-            Some(_) => {
-                return Err(Rejected::new(
-                    "ct(nat(src|dst=...))",
-                    "choosing a NAT binding happens on commit, in software",
-                ))
-            }
+            Some(_) => return Err(Rejected::CtNatBinding),
         };
         let group = self.recirc_group(target, planned, fresh)?;
         for r in [
@@ -629,33 +540,21 @@ impl Translator {
         let matches_est =
             k.has(KeyAttr::CtState) && m.ct_state & est == est && k.ct_state & est == est;
         if !matches_est {
-            return Err(Rejected::new(
-                "ct(commit)",
-                "committing a new connection stays in software; the NIC only sees established ones",
-            ));
+            return Err(Rejected::CtCommitNew);
         }
         if ct.nat.is_some() || ct.helper.is_some() || ct.timeout.is_some() || ct.force_commit {
-            return Err(Rejected::new(
-                "ct(commit,...)",
-                "NAT, helpers, timeouts and force_commit change the connection",
-            ));
+            return Err(Rejected::CtCommitChanges);
         }
         let same_zone = k.has(KeyAttr::CtZone) && m.ct_zone == u16::MAX && k.ct_zone == ct.zone;
         if !same_zone {
-            return Err(Rejected::new(
-                format!("ct(commit,zone={})", ct.zone),
-                "the flow does not match the zone it commits to, so the commit may create a connection",
-            ));
+            return Err(Rejected::CtCommitZone { zone: ct.zone });
         }
         if let Some((value, mask)) = ct.mark {
             let known = k.has(KeyAttr::CtMark)
                 && m.ct_mark & mask == mask
                 && k.ct_mark & mask == value & mask;
             if !known {
-                return Err(Rejected::new(
-                    format!("ct(commit,mark={value:#x}/{mask:#x})"),
-                    "re-asserting a mark the flow does not match would need the NIC to update the connection",
-                ));
+                return Err(Rejected::CtCommitMark { value, mask });
             }
         }
         if let Some(label) = &ct.label {
@@ -664,10 +563,7 @@ impl Translator {
                 && m.ct_label & mask == mask
                 && k.ct_label & mask == value & mask;
             if !known {
-                return Err(Rejected::new(
-                    format!("ct(commit,label={value:#x})"),
-                    "re-asserting a label the flow does not match would need the NIC to update the connection",
-                ));
+                return Err(Rejected::CtCommitLabel { value });
             }
         }
         Ok(())
@@ -685,10 +581,7 @@ impl Translator {
         planned: &mut Planned,
     ) -> Result<(), Rejected> {
         let Some(PortTarget::Virtual(v)) = self.ports.lookup(p) else {
-            return Err(Rejected::new(
-                format!("tnl_pop({})", port_str(p)),
-                "the port map must name this OVS port as a virtual (tunnel) port",
-            ));
+            return Err(Rejected::TnlPopPort { port: *p });
         };
         let (k, m) = (&flow.key, &flow.mask);
         let l3 = if k.eth_type == 0x0800 {
@@ -700,10 +593,7 @@ impl Translator {
         };
         let vxlan = k.has(KeyAttr::Udp) && m.udp.dst == u16::MAX && k.udp.dst == 4789;
         if l3 == 0 || !vxlan {
-            return Err(Rejected::new(
-                format!("tnl_pop({})", port_str(p)),
-                "only VXLAN (UDP 4789, matched exactly) is decapsulated: Geneve options make the header length unknown",
-            ));
+            return Err(Rejected::TnlPopNotVxlan { port: *p });
         }
         let r = self.profile.registers;
         out.push(Action::CopyField {
@@ -748,15 +638,7 @@ fn need(r: Resource, planned: &mut Planned) {
 
 /// The header bytes OVS would push for `tnl_push`.
 fn tnl_header(t: &odp::TnlPush) -> Result<Vec<u8>, Rejected> {
-    odp::netlink::tnl_push_header(t)
-        .map_err(|e| Rejected::new("tnl_push", format!("the header cannot be built: {e}")))
-}
-
-fn exhausted(e: Exhausted, what: &str) -> Rejected {
-    match e {
-        Exhausted::Groups(n) => Rejected::new(what, format!("all {n} hardware groups are in use")),
-        Exhausted::Labels(n) => Rejected::new(what, format!("all {n} label ids are in use")),
-    }
+    odp::netlink::tnl_push_header(t).map_err(|error| Rejected::TnlPushHeader { error })
 }
 
 fn action_name(a: &OdpAction) -> &'static str {
@@ -793,30 +675,15 @@ fn action_name(a: &OdpAction) -> &'static str {
 
 /// The rejection for an action with no hardware form.
 fn unsupported(a: &OdpAction, profile: &crate::profile::DeviceProfile) -> Rejected {
-    let reason = match a {
-        OdpAction::Userspace(_) => {
-            "the packet must go to ovs-vswitchd (slow path, controller, sFlow)".to_owned()
-        }
-        OdpAction::Meter(_) if profile.meters => {
-            "meters are not created by this offload yet (rte_mtr)".to_owned()
-        }
-        OdpAction::Meter(_) => format!("the {} profile has no meters", profile.name),
-        OdpAction::LbOutput(_) => "balance-tcp bond selection runs in software".to_owned(),
-        OdpAction::Hash { .. } => "the datapath hash is computed in software".to_owned(),
-        OdpAction::CheckPktLen(_) => "branching on packet length has no rte_flow action".to_owned(),
-        OdpAction::Trunc(_) => "truncation has no rte_flow action".to_owned(),
-        OdpAction::DecTtl(_) => "dec_ttl with an expiry branch has no rte_flow form".to_owned(),
-        OdpAction::PushMpls { .. } | OdpAction::AddMpls { .. } | OdpAction::PopMpls { .. } => {
-            "MPLS is not offloaded".to_owned()
-        }
-        OdpAction::PushEth { .. } | OdpAction::PopEth => {
-            "layer-3 tunnels (push_eth/pop_eth) are not offloaded".to_owned()
-        }
-        OdpAction::PushNsh(_) | OdpAction::PopNsh => "NSH is not offloaded".to_owned(),
-        OdpAction::Psample(_) => "psample goes to the kernel's sampling group".to_owned(),
-        _ => "no hardware form".to_owned(),
-    };
-    Rejected::new(action_name(a), reason)
+    match a {
+        OdpAction::Meter(_) if profile.meters => Rejected::MeterNotCreated,
+        OdpAction::Meter(_) => Rejected::NoMeters {
+            profile: profile.name.clone(),
+        },
+        _ => Rejected::UnsupportedAction {
+            action: action_name(a),
+        },
+    }
 }
 
 /// `set(...)`: exact writes only (a partial mask would need a read-modify-
@@ -845,14 +712,11 @@ fn set_action(
     out: &mut SmallVec<[Action; 8]>,
 ) -> Result<(), Rejected> {
     // IPv4 or IPv6 for the L4 rewrites: either stack will do.
-    let needs = |what: &str, eth_types: &[u16], proto: Option<u8>| {
+    let needs = |header: &'static str, eth_types: &[u16], proto: Option<u8>| {
         if eth_types.iter().any(|&t| matched(key, mask, t, proto)) {
             Ok(())
         } else {
-            Err(Rejected::new(
-                format!("set({what})"),
-                "the flow does not match the header it rewrites exactly, and rte_flow's rewrite would apply to others",
-            ))
+            Err(Rejected::SetUnmatched { header })
         }
     };
     match &s.field {
@@ -865,12 +729,7 @@ fn set_action(
         } => needs("ipv6", &[0x86dd], None)?,
         _ => {}
     }
-    let partial = |what: &str| {
-        Rejected::new(
-            format!("set({what}) with a partial mask"),
-            "only whole fields are rewritten",
-        )
-    };
+    let partial = |field: SetMask| Rejected::SetPartialMask { field };
     match &s.field {
         SetField::Eth { key, mask } => {
             for (k, m, is_src) in [(&key.src, &mask.src, true), (&key.dst, &mask.dst, false)] {
@@ -878,38 +737,35 @@ fn set_action(
                     (true, _) => {}
                     (_, true) if is_src => out.push(Action::SetMacSrc(*k)),
                     (_, true) => out.push(Action::SetMacDst(*k)),
-                    _ => return Err(partial(&format!("eth({})", mac_str(m)))),
+                    _ => return Err(partial(SetMask::Eth { mask: *m })),
                 }
             }
         }
         SetField::Ipv4 { key, mask } => {
             if mask.src != 0 {
                 if mask.src != u32::MAX {
-                    return Err(partial("ipv4(src)"));
+                    return Err(partial(SetMask::Ipv4Src));
                 }
                 out.push(Action::SetIpv4Src(key.src.to_be_bytes()));
             }
             if mask.dst != 0 {
                 if mask.dst != u32::MAX {
-                    return Err(partial("ipv4(dst)"));
+                    return Err(partial(SetMask::Ipv4Dst));
                 }
                 out.push(Action::SetIpv4Dst(key.dst.to_be_bytes()));
             }
             match mask.tos {
                 0 => {}
                 0xfc => out.push(Action::SetIpv4Dscp(key.tos >> 2)),
-                _ => return Err(partial("ipv4(tos)")),
+                _ => return Err(partial(SetMask::Ipv4Tos)),
             }
             match mask.ttl {
                 0 => {}
                 0xff => out.push(Action::SetTtl(key.ttl)),
-                _ => return Err(partial("ipv4(ttl)")),
+                _ => return Err(partial(SetMask::Ipv4Ttl)),
             }
             if mask.proto != 0 || mask.frag != 0 {
-                return Err(Rejected::new(
-                    "set(ipv4(proto=,frag=))",
-                    "the protocol and fragment bits are not rewritten",
-                ));
+                return Err(Rejected::SetIpv4ProtoFrag);
             }
         }
         SetField::Tcp { key, mask } | SetField::Udp { key, mask } => {
@@ -918,7 +774,7 @@ fn set_action(
                     0 => {}
                     u16::MAX if src => out.push(Action::SetTpSrc(k)),
                     u16::MAX => out.push(Action::SetTpDst(k)),
-                    _ => return Err(partial("l4 port")),
+                    _ => return Err(partial(SetMask::L4Port)),
                 }
             }
         }
@@ -933,51 +789,30 @@ fn set_action(
                     (true, _) => {}
                     (_, true) if src => out.push(Action::SetIpv6Src(*v)),
                     (_, true) => out.push(Action::SetIpv6Dst(*v)),
-                    _ => return Err(partial("ipv6(src|dst)")),
+                    _ => return Err(partial(SetMask::Ipv6Addr)),
                 }
             }
             match m.hlimit {
                 0 => {}
                 0xff => out.push(Action::SetTtl(k.hlimit)),
-                _ => return Err(partial("ipv6(hlimit)")),
+                _ => return Err(partial(SetMask::Ipv6Hlimit)),
             }
             match m.tclass {
                 0 => {}
                 0xfc => out.push(Action::SetIpv6Dscp(k.tclass >> 2)),
-                _ => return Err(partial("ipv6(tclass)")),
+                _ => return Err(partial(SetMask::Ipv6Tclass)),
             }
             if m.label != 0 || m.proto != 0 || m.frag != 0 {
-                return Err(Rejected::new(
-                    "set(ipv6(label=,proto=,frag=))",
-                    "these fields are not rewritten",
-                ));
+                return Err(Rejected::SetIpv6LabelProtoFrag);
             }
         }
-        SetField::Sctp { .. } => {
-            return Err(Rejected::new(
-                "set(sctp())",
-                "SCTP ports are not rewritten (CRC32c checksum)",
-            ))
-        }
+        SetField::Sctp { .. } => return Err(Rejected::SetSctp),
         SetField::SkbPriority { .. } | SetField::SkbMark { .. } => {
-            return Err(Rejected::new(
-                "set(skb_priority|skb_mark)",
-                "kernel packet metadata does not exist on the NIC",
-            ))
+            return Err(Rejected::SetSkbMetadata)
         }
-        SetField::Other { attr, .. } => {
-            return Err(Rejected::new(
-                format!("set({})", attr.name()),
-                "this field is not rewritten in hardware",
-            ))
-        }
+        SetField::Other { attr, .. } => return Err(Rejected::SetField { attr: Some(*attr) }),
         #[allow(unreachable_patterns)]
-        _ => {
-            return Err(Rejected::new(
-                "set()",
-                "this field is not rewritten in hardware",
-            ))
-        }
+        _ => return Err(Rejected::SetField { attr: None }),
     }
     Ok(())
 }
@@ -996,10 +831,10 @@ fn headers(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Res
     const CFI: u16 = 0x1000;
     let vlan_matched = has(KeyAttr::Vlan) && mask.vlan_tci != 0;
     if vlan_matched && mask.vlan_tci & CFI == 0 {
-        return Err(Rejected::new(
-            format!("vlan(tci={:#x}/{:#x})", key.vlan_tci, mask.vlan_tci),
-            "a VLAN match must say whether a tag is present (cfi)",
-        ));
+        return Err(Rejected::VlanCfi {
+            tci: key.vlan_tci,
+            mask: mask.vlan_tci,
+        });
     }
     let tagged = vlan_matched && key.vlan_tci & CFI != 0;
     let start = out.len();
@@ -1071,25 +906,25 @@ fn drop_implied_types(items: &mut [Item]) {
 
 fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(), Rejected> {
     let has = |a| key.has(a);
-    for (attr, nonzero, reason) in [
+    for (attr, field, nonzero) in [
         (
             KeyAttr::Mpls,
+            Unmatchable::Mpls,
             mask.mpls.lse.iter().any(|&l| l != 0),
-            "MPLS is not offloaded",
         ),
         (
             KeyAttr::Nsh,
+            Unmatchable::Nsh,
             mask.nsh != odp::NshKey::default(),
-            "NSH is not offloaded",
         ),
         (
             KeyAttr::NdExtensions,
+            Unmatchable::NdExtensions,
             mask.nd_ext != odp::NdExtKey::default(),
-            "ND extension fields have no rte_flow item",
         ),
     ] {
         if has(attr) {
-            no_hw(attr.name(), nonzero, reason)?;
+            no_hw(field, nonzero)?;
         }
     }
     if has(KeyAttr::Ipv4) {
@@ -1124,12 +959,7 @@ fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                     ..Default::default()
                 })
             }
-            (m, v) => {
-                return Err(Rejected::new(
-                    format!("ipv4(frag={v}/{m:#x})"),
-                    "only frag=no|first|later with an exact mask has an rte_flow form",
-                ))
-            }
+            (m, v) => return Err(Rejected::Ipv4Frag { value: v, mask: m }),
         };
         out.push(Item::Ipv4 { m: item, last });
     } else if has(KeyAttr::Ipv6) {
@@ -1192,12 +1022,7 @@ fn l3(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                     }),
                 ))
             }
-            (m, v) => {
-                return Err(Rejected::new(
-                    format!("ipv6(frag={v}/{m:#x})"),
-                    "only frag=no|first|later with an exact mask has an rte_flow form",
-                ))
-            }
+            (m, v) => return Err(Rejected::Ipv6Frag { value: v, mask: m }),
         };
         // In a fragment the IPv6 header's next header is 44; OVS's proto is
         // the fragment header's next header.
@@ -1284,10 +1109,9 @@ fn l4(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
         }
         if has(KeyAttr::TcpFlags) && mask.tcp_flags != 0 {
             if mask.tcp_flags & 0x0f00 != 0 {
-                return Err(Rejected::new(
-                    format!("tcp_flags(/{:#x})", mask.tcp_flags),
-                    "the NS and reserved bits are not in rte_flow's 8-bit TCP flags",
-                ));
+                return Err(Rejected::TcpFlagsMask {
+                    mask: mask.tcp_flags,
+                });
             }
             tcp.spec.flags = (key.tcp_flags & mask.tcp_flags) as u8;
             tcp.mask.flags = mask.tcp_flags as u8;
@@ -1325,11 +1149,7 @@ fn nd(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                     m.sll,
                 )));
             }
-            no_hw(
-                "nd(tll=)",
-                any(&m.tll),
-                "a neighbour solicitation carries no target link-layer address",
-            )?;
+            no_hw(Unmatchable::NdTll, any(&m.tll))?;
         }
         136 if exact_type => {
             out.push(Item::Icmp6NdNa(Masked::new(target, m.target)));
@@ -1339,18 +1159,9 @@ fn nd(key: &FlowKey, mask: &FlowMask, out: &mut SmallVec<[Item; 8]>) -> Result<(
                     m.tll,
                 )));
             }
-            no_hw(
-                "nd(sll=)",
-                any(&m.sll),
-                "a neighbour advertisement carries no source link-layer address",
-            )?;
+            no_hw(Unmatchable::NdSll, any(&m.sll))?;
         }
-        _ => {
-            return Err(Rejected::new(
-                "nd()",
-                "ND fields are matched only with an exact icmpv6 type of 135 or 136",
-            ))
-        }
+        _ => return Err(Rejected::NdType),
     }
     Ok(())
 }
