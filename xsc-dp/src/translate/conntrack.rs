@@ -144,7 +144,7 @@ impl Translator {
         }
         // One SET_TAG per register: the state and label (register 1 in the
         // default layout) and the mark; the zone and target stay.
-        let mut regs = super::flow::Regs::default();
+        let mut regs = super::regs::Regs::default();
         regs.set(r.ct_state, state, u32::MAX);
         regs.set(r.ct_label, label, u32::MAX);
         regs.set(r.ct_mark, e.mark, u32::MAX);

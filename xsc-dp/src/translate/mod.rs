@@ -23,11 +23,17 @@
 //! [`Rejected`] naming the first key, field or action that cannot be
 //! offloaded and why.
 
+mod actions;
 mod conntrack;
+mod ct_action;
 mod flow;
+mod headers;
+mod metadata;
 mod ports;
+mod regs;
 mod rejected;
 mod resources;
+mod set;
 
 use smallvec::SmallVec;
 
