@@ -30,7 +30,7 @@
 //!   block ([`StoredFlow::heap_bytes`]).
 //!
 //! Port names (`in_port(p3p1)`, `actions:p2`) have no netlink form.  Encoding
-//! numbers them through the interner's [`PortTable`] (from
+//! numbers them through the interner's [`PortTable`](crate::odp::netlink::PortTable) (from
 //! [`AUTO_PORT_BASE`] up, so that the same action list always encodes to the
 //! same bytes); the names travel with the flow — an action list's names in
 //! its interned blob, the `in_port` name in the flow's key bytes — so that
