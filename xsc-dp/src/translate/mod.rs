@@ -22,6 +22,16 @@
 //! becomes a [`Translation`] (one rule plus the resources it took) or a
 //! [`Rejected`] naming the first key, field or action that cannot be
 //! offloaded and why.
+//!
+//! Rooms: `flow` (the megaflow driver), `regs` (TAG registers), `metadata`
+//! (skb, ct and tunnel metadata matches), `headers` (L2-L4 items),
+//! `actions`, `ct_action` and `set` (datapath actions), `conntrack`
+//! (connections), `ports` (the port map), `resources` (shared hardware
+//! resources and their counts), `rejected` (why not).
+//!
+//! Must not depend on: anything below it in the flow (odp → rule →
+//! profile → translate → rte → device → dpdk | eswitch → engine). It reads
+//! `odp`, `rule` and `profile` only.
 
 mod actions;
 mod conntrack;

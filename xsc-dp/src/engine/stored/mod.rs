@@ -288,7 +288,7 @@ impl StoredFlow {
     }
 
     /// Bytes the key takes, inline or on the heap (name suffix included).
-    pub fn key_bytes(&self) -> usize {
+    fn key_bytes(&self) -> usize {
         self.key.len()
     }
 }
