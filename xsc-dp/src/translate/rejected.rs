@@ -801,3 +801,140 @@ impl fmt::Display for Rejected {
 }
 
 impl std::error::Error for Rejected {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_are_what_operators_read() {
+        let conn = ConnId { proto: 6, zone: 4 };
+        let cases: Vec<(Rejected, &str, &str)> = vec![
+            (
+                Rejected::ProfileItem {
+                    profile: "metascale".into(),
+                    item: ItemKind::ArpEthIpv4,
+                },
+                "profile_item",
+                "rte_flow item arp_eth_ipv4: the metascale profile does not match on arp_eth_ipv4",
+            ),
+            (
+                Rejected::EncapTooLong {
+                    profile: "generic".into(),
+                    len: 130,
+                    max: 128,
+                },
+                "encap_too_long",
+                "tnl_push: a 130-byte tunnel header is longer than the 128 bytes the generic profile can push",
+            ),
+            (
+                Rejected::InPortUnmapped {
+                    port: OdpPort::Name(PortName::new("p9").unwrap()),
+                },
+                "in_port_unmapped",
+                "in_port(p9): the port map has no DPDK port for this OVS port",
+            ),
+            (
+                Rejected::PacketType { ns: 1, id: 0x800 },
+                "packet_type",
+                "packet_type(ns=1,id=0x800): only Ethernet frames (ns=0,id=0) are offloaded",
+            ),
+            (
+                Rejected::Exhausted {
+                    by: Holder::RecircId(7),
+                    exhausted: Exhausted::Groups(64),
+                },
+                "groups_exhausted",
+                "recirc_id: all 64 hardware groups are in use",
+            ),
+            (
+                Rejected::Exhausted {
+                    by: Holder::Conn(conn),
+                    exhausted: Exhausted::Labels(255),
+                },
+                "labels_exhausted",
+                "conntrack tcp zone=4: all 255 label ids are in use",
+            ),
+            (
+                Rejected::SampleProbability {
+                    probability: u32::MAX / 2,
+                },
+                "sample_probability",
+                "sample(sample=50.0%): sampling below 100% (sFlow, IPFIX) stays in software",
+            ),
+            (
+                Rejected::SetPartialMask {
+                    field: SetMask::Eth {
+                        mask: [0xff, 0xff, 0xff, 0, 0, 0],
+                    },
+                },
+                "set_partial_mask",
+                "set(eth(ff:ff:ff:00:00:00)) with a partial mask: only whole fields are rewritten",
+            ),
+            (
+                Rejected::SetField { attr: None },
+                "set_field",
+                "set(): this field is not rewritten in hardware",
+            ),
+            (
+                Rejected::Unmatchable {
+                    field: Unmatchable::NdExtensions,
+                },
+                "match_nd_ext",
+                "nd_ext: ND extension fields have no rte_flow item",
+            ),
+            (
+                Rejected::Ipv4Frag {
+                    value: 1,
+                    mask: 0x3,
+                },
+                "ipv4_frag",
+                "ipv4(frag=1/0x3): only frag=no|first|later with an exact mask has an rte_flow form",
+            ),
+            (
+                Rejected::UnsupportedAction { action: "pop_mpls" },
+                "unsupported_action",
+                "pop_mpls: MPLS is not offloaded",
+            ),
+            (
+                Rejected::ConnProto {
+                    conn: ConnId {
+                        proto: 47,
+                        zone: 0,
+                    },
+                },
+                "conn_proto",
+                "conntrack proto 47 zone=0: only TCP, UDP and ICMP connections are offloaded",
+            ),
+        ];
+        for (r, name, sentence) in cases {
+            assert_eq!(r.to_string(), sentence);
+            assert_eq!(format!("{}: {}", r.what(), r.reason()), sentence);
+            assert_eq!(r.name(), name, "{sentence}");
+        }
+    }
+
+    #[test]
+    fn machine_names_are_snake_case() {
+        let some = [
+            Rejected::CtStateNew,
+            Rejected::CtLabelMask { mask: 1 },
+            Rejected::DropAfterActions,
+            Rejected::Unmatchable {
+                field: Unmatchable::TunnelVxlanGbp,
+            },
+            Rejected::ConnHelper {
+                conn: ConnId { proto: 6, zone: 1 },
+            },
+        ];
+        for r in some {
+            let n = r.name();
+            assert!(
+                !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{n}"
+            );
+        }
+    }
+}
