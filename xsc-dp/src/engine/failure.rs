@@ -36,6 +36,17 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// A stable machine name of the cause, snake_case like
+    /// [`Rejected::name`](crate::translate::Rejected::name): `lower`,
+    /// `store` or `device` (never changed nor reused).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Lower(_) => "lower",
+            Self::Store(_) => "store",
+            Self::Device(_) => "device",
+        }
+    }
+
     /// The device's error, when the device refused.
     pub fn device(&self) -> Option<&DpdkError> {
         match self {
@@ -92,12 +103,14 @@ mod tests {
         assert_eq!(f.to_string(), format!("rte_flow: {lower}"));
         assert_eq!(f.source().unwrap().to_string(), lower.to_string());
         assert_eq!(f.errno(), None);
+        assert_eq!(f.name(), "lower");
         let dev = DpdkError::InvalidArgument {
             what: "no rule".into(),
         };
         let f = Failure::from(dev.clone());
         assert_eq!(f.to_string(), dev.to_string());
         assert_eq!(f.device(), Some(&dev));
+        assert_eq!(f.name(), "device");
         assert_eq!(f.source().unwrap().to_string(), dev.to_string());
     }
 }
