@@ -70,22 +70,6 @@ struct Options {
     input: InputArgs,
 }
 
-/// The machine name of a rejection's reason, for `plan --json`.
-///
-/// `xsc-dp` gives reasons as sentences today; once it names them (the
-/// typed reasons of issue 11, `reason.name()`), this returns that name and
-/// nothing else changes. Until then the name is the sentence's words up to
-/// its first `:` or `(`, lower case, joined by `_`.
-fn reason_name(r: &Rejected) -> String {
-    let head = r.reason.split([':', '(', ';']).next().unwrap_or("");
-    let words: Vec<String> = head
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    words.join("_")
-}
-
 /// Tallies of a plan.
 #[derive(Default)]
 struct Summary {
@@ -103,7 +87,7 @@ impl Summary {
 
     /// Connections are tallied by reason alone: `what` names their zone.
     fn reject_reason(&mut self, e: &Rejected) {
-        *self.rejected.entry(e.reason.clone()).or_default() += 1;
+        *self.rejected.entry(e.reason()).or_default() += 1;
     }
 
     fn print(
@@ -209,9 +193,9 @@ fn report(
                 writeln!(
                     out,
                     "{{\"{key}\":{n},\"verdict\":\"reject\",\"what\":{},\"reason\":{},\"reason_name\":{}}}",
-                    json_str(&e.what),
-                    json_str(&e.reason),
-                    json_str(&reason_name(&e))
+                    json_str(&e.what()),
+                    json_str(&e.reason()),
+                    json_str(e.name())
                 )
             } else {
                 writeln!(out, "{label} {n}: reject: {e}")
@@ -325,18 +309,4 @@ fn plan(o: &Options) -> Result<bool, String> {
             .map_err(io)?;
     }
     Ok(summary.parse_errors == 0 && ct_summary.parse_errors == 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reason_names_are_lower_case_words_joined_by_underscores() {
-        let r = Rejected {
-            what: "ct_state +new".into(),
-            reason: "Only software sees new connections (commit stays in OVS): x".into(),
-        };
-        assert_eq!(reason_name(&r), "only_software_sees_new_connections");
-    }
 }

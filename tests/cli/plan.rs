@@ -36,6 +36,15 @@ fn json_says_offload_or_reject_per_line_with_the_summary_on_stderr() {
         .filter(|l| l.contains("\"verdict\":\"reject\",\"what\":\"ct_state +new\""))
         .count();
     assert_eq!(rejected_new, 8, "{out}");
+    // Each of those carries the reason's stable machine name.
+    let named_new = lines
+        .iter()
+        .filter(|l| {
+            l.contains("\"what\":\"ct_state +new\"")
+                && l.ends_with("\"reason_name\":\"ct_state_new\"}")
+        })
+        .count();
+    assert_eq!(named_new, 8, "{out}");
     assert!(lines
         .iter()
         .any(|l| l.contains("\"verdict\":\"offload\",\"rules\":[\"flow create 0 transfer")));

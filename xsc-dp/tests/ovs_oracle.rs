@@ -524,7 +524,7 @@ impl Offload {
             )),
             Some((_, Err(e))) => Ok(format!(
                 "{table} miss: connection not offloaded: {}",
-                e.reason
+                e.reason()
             )),
             Some((e, Ok(()))) => {
                 let mut line = String::new();

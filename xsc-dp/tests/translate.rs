@@ -10,7 +10,7 @@ use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rte::testpmd::render;
 use xsc_dp::rule::Action;
 use xsc_dp::translate::{
-    Config, PortMap, PortTarget, Resource, Translator, GROUP_CT, GROUP_CT_NAT,
+    Config, PortMap, PortTarget, Rejected, Resource, Translator, GROUP_CT, GROUP_CT_NAT,
 };
 
 const SEED: &str = include_str!("../../../shared/corpus/seed-offloaded.flows");
@@ -136,11 +136,52 @@ fn rejections_name_the_first_thing_and_why() {
         let e = t
             .translate(&flow(key, actions))
             .expect_err(&format!("{key} actions:{actions}"));
-        assert_eq!(e.what, what, "{key} actions:{actions}: {e}");
-        assert!(e.reason.contains(reason), "{key} actions:{actions}: {e}");
+        assert_eq!(e.what(), what, "{key} actions:{actions}: {e}");
+        assert!(e.reason().contains(reason), "{key} actions:{actions}: {e}");
         // A rejection takes nothing.
         assert_eq!(t.resources().counts(), (0, 0, 0, 0), "{what}");
     }
+}
+
+#[test]
+fn rejections_are_typed_with_stable_machine_names() {
+    let base = "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+    let cases: &[(&str, &str, &str)] = &[
+        (base, "userspace(pid=1,slow_path(controller))", "unsupported_action"),
+        (base, "sample(sample=50.0%,actions(2)),3", "sample_probability"),
+        (base, "meter(3),2", "no_meters"),
+        (base, "ct(zone=4),2", "ct_without_recirc"),
+        (base, "ct(zone=4,helper=ftp),recirc(0x2)", "ct_helper"),
+        (base, "70000", "output_unmapped"),
+        (base, "set(tcp(src=1)),2", "set_unmatched"),
+        ("skb_mark(0x5),recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "match_skb_mark"),
+        ("ct_state(+new+trk),recirc_id(0x2),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "ct_state_new"),
+        ("ct_label(0x1/0x1),recirc_id(0x2),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)", "2", "ct_label_mask"),
+        ("recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no),tcp(),tcp_flags(0x100/0x100)", "2", "tcp_flags_mask"),
+    ];
+    for &(key, actions, name) in cases {
+        let e = metascale()
+            .translate(&flow(key, actions))
+            .expect_err(&format!("{key} actions:{actions}"));
+        assert_eq!(e.name(), name, "{key} actions:{actions}: {e}");
+        // The two halves make the sentence.
+        assert_eq!(e.to_string(), format!("{}: {}", e.what(), e.reason()));
+    }
+    // The values are data, not text.
+    let e = metascale().translate(&flow(base, "70000")).unwrap_err();
+    assert_eq!(
+        e,
+        Rejected::OutputUnmapped {
+            port: xsc_dp::odp::OdpPort::Number(70000)
+        }
+    );
+    let e = metascale()
+        .translate(&flow(
+            "ct_label(0x1/0x1),recirc_id(0x2),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)",
+            "2",
+        ))
+        .unwrap_err();
+    assert_eq!(e, Rejected::CtLabelMask { mask: 1 });
 }
 
 #[test]
@@ -231,7 +272,7 @@ fn conntrack_entries_become_one_rule_per_direction_per_table() {
                     line.contains("TIME_WAIT") || line.contains("SYN_SENT"),
                     "{line}: {err}"
                 );
-                assert!(err.reason.contains("ESTABLISHED"), "{err}");
+                assert!(err.reason().contains("ESTABLISHED"), "{err}");
             }
         }
     }
@@ -303,7 +344,7 @@ fn port_maps_route_names_and_virtual_ports() {
             "p2",
         ))
         .unwrap_err();
-    assert_eq!(e.what, "in_port(p9)");
+    assert_eq!(e.what(), "in_port(p9)");
 }
 
 const GENEVE_PUSH: &str = "tnl_push(tnl_port(4),header(size=58,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(crit,vni=0x1c7,options({class=0xffff,type=0x80,len=4,0xa}))),out_port(1))";
@@ -413,12 +454,16 @@ fn vxlan_tnl_pop_keeps_the_vni_and_the_virtual_port_and_continues_in_the_tunnel_
         "recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=6081)",
         "tnl_pop(vxlan_sys)",
     );
-    assert!(t.translate(&geneve).unwrap_err().reason.contains("Geneve"));
+    assert!(t
+        .translate(&geneve)
+        .unwrap_err()
+        .reason()
+        .contains("Geneve"));
     // Outer tunnel fields after decap are gone.
     let e = t
         .translate(&flow("tunnel(tun_id=0x1c7,src=1.1.1.1),recirc_id(0),in_port(vxlan_sys),eth(),eth_type(0x0800),ipv4(frag=no)", "2"))
         .unwrap_err();
-    assert_eq!(e.what, "tunnel(src=)");
+    assert_eq!(e.what(), "tunnel(src=)");
 }
 
 #[test]
@@ -428,7 +473,7 @@ fn clone_of_outputs_is_a_mirror_where_the_profile_has_one() {
     assert!(metascale()
         .translate(&f)
         .unwrap_err()
-        .reason
+        .reason()
         .contains("mirroring"));
     let mut g = Translator::new(
         DeviceProfile::generic(),
@@ -443,5 +488,5 @@ fn clone_of_outputs_is_a_mirror_where_the_profile_has_one() {
     let e = g
         .translate(&flow(key, "clone(set(ipv4(ttl=9)),3),2"))
         .unwrap_err();
-    assert_eq!(e.what, "clone(set)");
+    assert_eq!(e.what(), "clone(set)");
 }

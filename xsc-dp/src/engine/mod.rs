@@ -28,12 +28,15 @@
 //! [`Offloader::stats`] returns the last sweep's figures without waiting.
 
 pub mod cache;
+mod entry;
+mod failure;
 mod shape;
+mod state;
 pub mod stored;
 mod worker;
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -48,9 +51,12 @@ use crate::device::{FlowDevice, TableHandle};
 use crate::dpdk::{Counters, DpdkError};
 use crate::odp::{ConnEntry, DpLayer, FlowStats, Megaflow, Offloaded, Ufid, Used};
 use crate::profile::DeviceProfile;
-use crate::translate::{self, PortMap, Rejected, Resource, Translator};
+use crate::translate::{self, PortMap, Resource, Translator};
 
 use cache::FlowCache;
+pub(crate) use entry::{ConnEntryState, Entry, NO_SLOT};
+pub use failure::Failure;
+pub use state::{Counts, FlowState, Op, OpDone};
 use worker::{Msg, Worker};
 
 /// How rules reach the device.
@@ -130,55 +136,6 @@ impl fmt::Debug for EngineConfig {
     }
 }
 
-/// Where a flow or connection stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FlowState {
-    /// Taken by a worker; its rules are on their way to the device.
-    Pending,
-    /// In hardware.
-    Offloaded,
-    /// Not offloadable; OVS keeps it in software.
-    Rejected(Arc<Rejected>),
-    /// The device refused it (full, unsupported, ...); it is in software.
-    Failed(Arc<DpdkError>),
-    /// Deleted (only in [`OpDone`]: the cache forgets deleted flows).
-    Removed,
-}
-
-impl fmt::Display for FlowState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Pending => f.write_str("pending"),
-            Self::Offloaded => f.write_str("offloaded"),
-            Self::Rejected(r) => write!(f, "rejected: {r}"),
-            Self::Failed(e) => write!(f, "failed: {e}"),
-            Self::Removed => f.write_str("removed"),
-        }
-    }
-}
-
-/// An operation, as [`OpDone`] names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// `put` of this UFID (add or modify).
-    Put(Ufid),
-    /// `del` of this UFID.
-    Del(Ufid),
-    /// `ct_add` of the connection with this key ([`conn_key`]).
-    CtAdd(u128),
-    /// `ct_del` of the connection with this key.
-    CtDel(u128),
-}
-
-/// A finished operation and where it left its flow or connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpDone {
-    /// The operation.
-    pub op: Op,
-    /// The outcome.
-    pub state: FlowState,
-}
-
 /// Why an operation was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmitError {
@@ -249,98 +206,6 @@ impl fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
-
-/// How many flows and connections are in each state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Counts {
-    /// Flows in hardware.
-    pub offloaded: usize,
-    /// Flows rejected.
-    pub rejected: usize,
-    /// Flows the device refused.
-    pub failed: usize,
-    /// Connections in hardware.
-    pub conns_offloaded: usize,
-    /// Connections rejected.
-    pub conns_rejected: usize,
-    /// Connections the device refused.
-    pub conns_failed: usize,
-}
-
-/// What the cache holds per flow: its state and the counters of the last
-/// sweep. A state change replaces the entry; the counters are updated in
-/// place.
-#[derive(Debug)]
-pub(crate) struct Entry {
-    state: FlowState,
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    /// Milliseconds since the engine started, plus one; 0: never used.
-    used: AtomicU64,
-    /// Where the owning worker keeps the flow's rule ([`NO_SLOT`]: no rule).
-    slot: u32,
-}
-
-/// [`Entry::slot`] of a flow without a rule.
-pub(crate) const NO_SLOT: u32 = u32::MAX;
-
-impl Entry {
-    fn new(state: FlowState, c: Counters, used: u64, slot: u32) -> Self {
-        Self {
-            state,
-            packets: AtomicU64::new(c.packets),
-            bytes: AtomicU64::new(c.bytes),
-            used: AtomicU64::new(used),
-            slot,
-        }
-    }
-
-    fn counters(&self) -> Counters {
-        Counters {
-            packets: self.packets.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-        }
-    }
-
-    fn store(&self, c: Counters, used: u64) {
-        self.packets.store(c.packets, Ordering::Relaxed);
-        self.bytes.store(c.bytes, Ordering::Relaxed);
-        self.used.store(used, Ordering::Relaxed);
-    }
-}
-
-/// What the cache holds per connection.
-#[derive(Debug)]
-pub(crate) struct ConnEntryState {
-    state: FlowState,
-    orig: [AtomicU64; 2],
-    reply: [AtomicU64; 2],
-}
-
-impl ConnEntryState {
-    fn new(state: FlowState, orig: Counters, reply: Counters) -> Self {
-        Self {
-            state,
-            orig: [AtomicU64::new(orig.packets), AtomicU64::new(orig.bytes)],
-            reply: [AtomicU64::new(reply.packets), AtomicU64::new(reply.bytes)],
-        }
-    }
-
-    fn get(&self) -> (Counters, Counters) {
-        let c = |a: &[AtomicU64; 2]| Counters {
-            packets: a[0].load(Ordering::Relaxed),
-            bytes: a[1].load(Ordering::Relaxed),
-        };
-        (c(&self.orig), c(&self.reply))
-    }
-
-    fn store(&self, orig: Counters, reply: Counters) {
-        for (a, c) in [(&self.orig, orig), (&self.reply, reply)] {
-            a[0].store(c.packets, Ordering::Relaxed);
-            a[1].store(c.bytes, Ordering::Relaxed);
-        }
-    }
-}
 
 /// The translator and the fixed rules of the shared resources, under one
 /// lock: taking a resource and installing its rules is one step.

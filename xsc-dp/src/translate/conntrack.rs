@@ -14,7 +14,7 @@
 use smallvec::SmallVec;
 
 use super::resources::{Resource, GROUP_CT, GROUP_CT_NAT, GROUP_POST_CT};
-use super::{Rejected, Translator};
+use super::{ConnId, Holder, Rejected, Translator};
 use crate::odp::{ct_state, ConnEntry, CtAddrs, CtL4, CtTuple, ProtoInfo};
 use crate::rule::*;
 
@@ -42,34 +42,33 @@ impl Translator {
     /// protocol cannot be matched) are rejections: their packets go to
     /// software, which is what a CT miss does anyway.
     pub fn translate_conn(&mut self, e: &ConnEntry) -> Result<ConnTranslation, Rejected> {
-        let what = || format!("conntrack {} zone={}", proto_name(e.proto), e.zone);
+        let conn = ConnId {
+            proto: e.proto,
+            zone: e.zone,
+        };
         if !self.profile.ct_tables {
-            return Err(Rejected::new(
-                what(),
-                format!("the {} profile has no conntrack tables", self.profile.name),
-            ));
+            return Err(Rejected::ConnNoCtTables {
+                conn,
+                profile: self.profile.name.clone(),
+            });
         }
         match (e.proto, e.protoinfo) {
             (6, Some(ProtoInfo::Tcp { state })) if state == TCP_ESTABLISHED => {}
-            (6, Some(ProtoInfo::TcpVerbose { state_orig, state_reply, .. }))
-                if state_orig == TCP_ESTABLISHED && state_reply == TCP_ESTABLISHED => {}
-            (6, _) => {
-                return Err(Rejected::new(
-                    what(),
-                    "only ESTABLISHED TCP connections are offloaded; set-up and tear-down stay in software",
-                ))
-            }
+            (
+                6,
+                Some(ProtoInfo::TcpVerbose {
+                    state_orig,
+                    state_reply,
+                    ..
+                }),
+            ) if state_orig == TCP_ESTABLISHED && state_reply == TCP_ESTABLISHED => {}
+            (6, _) => return Err(Rejected::ConnNotEstablished { conn }),
             (17 | 1, _) => {}
-            (58, _) => {
-                return Err(Rejected::new(what(), "ICMPv6 echo ids cannot be matched (rte_flow's ICMP6 item has none)"))
-            }
-            _ => return Err(Rejected::new(what(), "only TCP, UDP and ICMP connections are offloaded")),
+            (58, _) => return Err(Rejected::ConnIcmpv6 { conn }),
+            _ => return Err(Rejected::ConnProto { conn }),
         }
         if e.helper.is_some() {
-            return Err(Rejected::new(
-                what(),
-                "connections with an ALG helper stay in software",
-            ));
+            return Err(Rejected::ConnHelper { conn });
         }
         let mut planned: SmallVec<[Resource; 4]> = SmallVec::from_iter([Resource::CtTables]);
         let mut fresh = SmallVec::<[Resource; 4]>::new();
@@ -79,7 +78,14 @@ impl Translator {
                 for r in &fresh {
                     self.resources.forget_if_unused(r);
                 }
-                return Err(Rejected::new(what(), err.reason));
+                // The label's rejection, told as the connection's.
+                return Err(match err {
+                    Rejected::Exhausted { exhausted, .. } => Rejected::Exhausted {
+                        by: Holder::Conn(conn),
+                        exhausted,
+                    },
+                    other => other,
+                });
             }
         };
         let nat = e.reply.addrs != swap_addrs(e.orig.addrs) || e.reply.l4 != swap_l4(e.orig.l4);
@@ -138,7 +144,7 @@ impl Translator {
         }
         // One SET_TAG per register: the state and label (register 1 in the
         // default layout) and the mark; the zone and target stay.
-        let mut regs = super::flow::Regs::default();
+        let mut regs = super::regs::Regs::default();
         regs.set(r.ct_state, state, u32::MAX);
         regs.set(r.ct_label, label, u32::MAX);
         regs.set(r.ct_mark, e.mark, u32::MAX);
@@ -151,17 +157,6 @@ impl Translator {
             pattern,
             actions,
         }
-    }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        1 => "icmp".into(),
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        58 => "icmpv6".into(),
-        132 => "sctp".into(),
-        p => format!("proto {p}"),
     }
 }
 

@@ -22,18 +22,34 @@
 //! becomes a [`Translation`] (one rule plus the resources it took) or a
 //! [`Rejected`] naming the first key, field or action that cannot be
 //! offloaded and why.
+//!
+//! Rooms: `flow` (the megaflow driver), `regs` (TAG registers), `metadata`
+//! (skb, ct and tunnel metadata matches), `headers` (L2-L4 items),
+//! `actions`, `ct_action` and `set` (datapath actions), `conntrack`
+//! (connections), `ports` (the port map), `resources` (shared hardware
+//! resources and their counts), `rejected` (why not).
+//!
+//! Must not depend on: anything below it in the flow (odp → rule →
+//! profile → translate → rte → device → dpdk | eswitch → engine). It reads
+//! `odp`, `rule` and `profile` only.
 
+mod actions;
 mod conntrack;
+mod ct_action;
 mod flow;
+mod headers;
+mod metadata;
 mod ports;
+mod regs;
+mod rejected;
 mod resources;
-
-use std::fmt;
+mod set;
 
 use smallvec::SmallVec;
 
 pub use conntrack::ConnTranslation;
 pub use ports::{PortMap, PortMapError, PortTarget};
+pub use rejected::{ConnId, Holder, Rejected, SetMask, Unmatchable};
 pub use resources::{
     mark, Exhausted, Resource, Resources, RestorePoint, GROUP_CT, GROUP_CT_NAT, GROUP_POST_CT,
     GROUP_RECIRC_BASE, GROUP_ROOT, GROUP_TUNNEL,
@@ -41,33 +57,6 @@ pub use resources::{
 
 use crate::profile::DeviceProfile;
 use crate::rule::{Action, Attr, HwRule, Item, Masked};
-
-/// Why a flow (or connection) is not offloaded: the first thing that
-/// cannot be, and the reason in words an operator understands.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Rejected {
-    /// The key, field or action (`ct_state +new`, `userspace`, `in_port(9)`).
-    pub what: String,
-    /// Why.
-    pub reason: String,
-}
-
-impl Rejected {
-    pub(crate) fn new(what: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            what: what.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for Rejected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.what, self.reason)
-    }
-}
-
-impl std::error::Error for Rejected {}
 
 /// A megaflow's hardware form.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -211,20 +200,20 @@ impl Translator {
         let name = &self.profile.name;
         for item in &rule.pattern {
             if !self.profile.has_item(item.kind()) {
-                return Err(Rejected::new(
-                    format!("rte_flow item {}", item.kind()),
-                    format!("the {name} profile does not match on {}", item.kind()),
-                ));
+                return Err(Rejected::ProfileItem {
+                    profile: name.clone(),
+                    item: item.kind(),
+                });
             }
         }
         let mut check = |a: &Action| -> Result<(), Rejected> {
             if self.profile.has_action(a.kind()) {
                 Ok(())
             } else {
-                Err(Rejected::new(
-                    format!("rte_flow action {}", a.kind()),
-                    format!("the {name} profile has no {} action", a.kind()),
-                ))
+                Err(Rejected::ProfileAction {
+                    profile: name.clone(),
+                    action: a.kind(),
+                })
             }
         };
         for a in &rule.actions {
@@ -234,14 +223,11 @@ impl Translator {
             }
             if let Action::RawEncap(h) = a {
                 if h.len() > usize::from(self.profile.max_encap_size) {
-                    return Err(Rejected::new(
-                        "tnl_push",
-                        format!(
-                            "a {}-byte tunnel header is longer than the {} bytes the {name} profile can push",
-                            h.len(),
-                            self.profile.max_encap_size
-                        ),
-                    ));
+                    return Err(Rejected::EncapTooLong {
+                        profile: name.clone(),
+                        len: h.len(),
+                        max: self.profile.max_encap_size,
+                    });
                 }
             }
         }

@@ -138,19 +138,8 @@ impl Resources {
     }
 
     /// The recirc id behind `group`.
-    pub fn recirc_of(&self, group: u32) -> Option<u32> {
+    fn recirc_of(&self, group: u32) -> Option<u32> {
         self.group_recirc.get(&group).copied()
-    }
-
-    /// The label behind an id (0: label 0).
-    pub fn label_of(&self, id: u32) -> Option<u128> {
-        if id == 0 {
-            return Some(0);
-        }
-        self.labels
-            .iter()
-            .find(|(_, &(i, _))| i == id)
-            .map(|(&l, _)| l)
     }
 
     /// The id of an interned label, if interned (label 0 is id 0).
@@ -402,7 +391,7 @@ mod tests {
         let id = r.plan_label(l, 0xffff).unwrap();
         assert_eq!(id, 1);
         r.acquire(&Resource::Label { label: l, id });
-        assert_eq!(r.label_of(1), Some(l));
+        assert_eq!(r.label_id(l), Some(1));
         assert_eq!(r.label_id(0), Some(0));
         let g = r.plan_group(0x42, 100).unwrap();
         r.acquire(&Resource::RecircGroup {

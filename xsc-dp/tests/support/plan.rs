@@ -27,20 +27,20 @@ pub fn check_kube_ovn_plan(flows: &[Megaflow]) -> (usize, usize) {
         let result = t.translate(f);
         if state.contains("+new") {
             let e = result.expect_err(&text);
-            assert_eq!(e.what, "ct_state +new", "{text}");
+            assert_eq!(e.what(), "ct_state +new", "{text}");
             assert_eq!(
-                e.reason,
+                e.reason(),
                 "new connections are committed in software; the NIC only sees established ones"
             );
             rejected_new += 1;
         } else if state.contains("+inv") {
-            assert_eq!(result.expect_err(&text).what, "ct_state +inv");
+            assert_eq!(result.expect_err(&text).what(), "ct_state +inv");
         } else if text.contains("eth_type(0x0806)") {
             // ARP: flooded to several ports (no mirroring on this profile)
             // or matched with an ARP item the profile lacks.
             let e = result.expect_err(&text);
             assert!(
-                e.reason.contains("mirroring") || e.what == "rte_flow item arp_eth_ipv4",
+                e.reason().contains("mirroring") || e.what() == "rte_flow item arp_eth_ipv4",
                 "{e}"
             );
         } else {
