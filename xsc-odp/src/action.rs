@@ -13,8 +13,12 @@ use smallvec::SmallVec;
 pub type Actions = SmallVec<[Action; 8]>;
 
 /// One datapath action.
+///
+/// Exhaustive on purpose (it was `#[non_exhaustive]` while it lived inside
+/// `xsc-dp`, where that had no effect): `xsc_dp::translate` matches every
+/// action, so an action added here must be decided there, not fall into a
+/// wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Action {
     /// `OVS_ACTION_ATTR_OUTPUT`: a port number or name.
     Output(OdpPort),

@@ -11,7 +11,7 @@
 use super::attr::{self, arr, be16, be32, ne16, ne32, Attr, AttrIter};
 use super::consts::*;
 use super::{port_number, ErrorKind, NetlinkError, PortMap, MAX_ENCAP_DEPTH};
-use crate::odp::{
+use crate::{
     tnl_flags, ErspanOpts, FlowKey, FlowMask, GeneveOpts, KeyAttr, OdpPort, Tunnel, TunnelAttr,
 };
 
@@ -141,7 +141,7 @@ pub fn decode_key_into(
 /// Every `OVS_KEY_ATTR_*` number the model knows, as an [`AttrSet`] bit
 /// (bit `n` is attribute type `n`, as `AttrSet::insert` sets it).
 ///
-/// [`AttrSet`]: crate::odp::AttrSet
+/// [`AttrSet`]: crate::AttrSet
 const KNOWN_KEY_ATTRS: u64 = {
     let mut bits = 0u64;
     let mut i = 0;
@@ -1133,7 +1133,7 @@ pub(crate) fn put_tunnel(t: &Tunnel, is_mask: bool, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::odp::netlink::NoPortNames;
+    use crate::netlink::NoPortNames;
 
     /// Hand-built bytes for `recirc_id(0x2),in_port(1),eth_type(0x0800),
     /// ipv4(src=10.16.0.14,dst=10.16.0.100,proto=6,tos=0,ttl=64,frag=no)`
@@ -1379,7 +1379,7 @@ mod tests {
     fn in_port_name_needs_a_port_map() {
         let mut k = FlowKey::default();
         k.present.insert(KeyAttr::InPort);
-        k.in_port = OdpPort::Name(crate::odp::PortName::new("p1").unwrap());
+        k.in_port = OdpPort::Name(crate::PortName::new("p1").unwrap());
         let mut out = Vec::new();
         let e = encode_key(&k, &mut NoPortNames, &mut out).unwrap_err();
         assert_eq!(

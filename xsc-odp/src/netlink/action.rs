@@ -24,7 +24,7 @@ use super::key::{
     decode_fixed, decode_tunnel, fixed_len, key_attr, put_key_attr, put_nsh_subattrs, put_payload,
 };
 use super::{port_number, ErrorKind, NetlinkError, PortMap, MAX_ACTION_DEPTH};
-use crate::odp::{
+use crate::{
     Action, Actions, CheckPktLen, CtAction, FlowKey, KeyAttr, Nat, NatAddrs, NatKind, OdpPort,
     PortName, Psample, PushNsh, Sample, SetAction, SetField, UserCookie, Userspace,
 };
@@ -1380,7 +1380,7 @@ fn encode_set(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::odp::netlink::NoPortNames;
+    use crate::netlink::NoPortNames;
 
     fn enc(list: &[Action]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -1466,8 +1466,8 @@ mod tests {
 
     #[test]
     fn masked_set_is_value_then_mask() {
-        let key = crate::odp::PortsKey { src: 0, dst: 8080 };
-        let mask = crate::odp::PortsKey {
+        let key = crate::PortsKey { src: 0, dst: 8080 };
+        let mask = crate::PortsKey {
             src: 0,
             dst: 0xffff,
         };

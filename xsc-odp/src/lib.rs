@@ -1,6 +1,6 @@
-//! `odp`: the Open vSwitch datapath flow language.
+//! `xsc-odp`: the Open vSwitch datapath flow language.
 //!
-//! This module reads and writes the text OVS prints for datapath flows
+//! This crate reads and writes the text OVS prints for datapath flows
 //! (`ovs-appctl dpctl/dump-flows`, plain and `-m`), for datapath action lists
 //! and for conntrack entries (`dpctl/dump-conntrack`), into a typed model that
 //! mirrors the netlink attributes (`OVS_KEY_ATTR_*`, `OVS_ACTION_ATTR_*`) one
@@ -20,7 +20,13 @@
 //! Invariants: parsing never panics and, for a typical megaflow (up to eight
 //! actions, no VLAN `encap`, no tunnel options, no nested action lists),
 //! never allocates.  Formatting appends to a caller-owned `String`.
-//! This module depends on nothing else in the crate.
+//!
+//! The dependency rule: this crate is the top of the flow
+//! (`odp` → `rule` → `profile` → `translate` → `rte` → `device` → …); it
+//! depends on nothing else of the workspace, and not on DPDK, so it builds
+//! and tests on a machine without DPDK (a tool that only reads dumps needs no
+//! more).  `xsc-dp` re-exports it as `xsc_dp::odp`.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 mod action;
 mod action_text;

@@ -1,14 +1,14 @@
-//! Netlink round trips for `xsc_dp::odp::netlink` over the same corpus the
+//! Netlink round trips for `xsc_odp::netlink` over the same corpus the
 //! text tests use (real OVS output, `tests/data/odp/corpus/README.md`) and
 //! the key/action fixtures: text → model → netlink → model → text must give
 //! back the line byte for byte, and netlink → model → netlink the same bytes.
 //! Port names (`in_port(p1)`, `actions:p2,br0`) go through a `PortTable`
 //! that numbers them and names the decoded numbers back.
-use xsc_dp::odp::netlink::{
+use xsc_odp::netlink::{
     decode_actions, decode_key, encode_actions, encode_key, encode_mask, ErrorKind, NoPortNames,
     PortTable,
 };
-use xsc_dp::odp::{
+use xsc_odp::{
     format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Megaflow, Style,
 };
 
@@ -42,7 +42,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/odp");
+// The odp fixtures stay in xsc-dp/tests/data/odp: the translation, engine and
+// OVS tests read the same corpus.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../xsc-dp/tests/data/odp");
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -254,10 +256,10 @@ fn decoding_offloadable_flows_does_not_allocate() {
         let (mut k, mut mk, mut a) = (Vec::new(), Vec::new(), Vec::new());
         m.to_netlink(&mut NoPortNames, &mut k, &mut mk, &mut a)
             .unwrap();
-        let mut key = xsc_dp::odp::FlowKey::default();
-        let mut mask = xsc_dp::odp::FlowKey::default();
+        let mut key = xsc_odp::FlowKey::default();
+        let mut mask = xsc_odp::FlowKey::default();
         let before = COUNT.with(|c| c.get());
-        xsc_dp::odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
+        xsc_odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
         let acts = decode_actions(&a).unwrap();
         let after = COUNT.with(|c| c.get());
         assert_eq!(after - before, 0, "{l}");
