@@ -10,13 +10,22 @@
 //! when it encodes an action (a `ct` zone of 0 or mark mask of 0 means "no
 //! attribute", NAT options without an address are dropped) are applied here
 //! too, so that the model equals what the netlink form would carry.
-use super::action::*;
-use super::error::{Context, ErrorKind};
-use super::key::*;
-use super::key_text::{
-    attr_mask_is_exact, fields, fmt_eth_key, fmt_geneve_opts, fmt_ipv4_key, fmt_mpls_lse,
-    fmt_ports_key, fmt_vlan_tci, format_key_attr, format_port, parse_geneve_opts, parse_key_attr,
+use super::action::{
+    vport_type, Action, Actions, CheckPktLen, CtAction, Nat, NatAddrs, NatKind, Psample, PushNsh,
+    Sample, SetAction, SetField, TnlHeader, TnlIp, TnlPush, TnlUdp, UserCookie, Userspace,
 };
+use super::error::{Context, ErrorKind};
+use super::key::eth::fmt_eth_key;
+use super::key::fields::fields;
+use super::key::ip::fmt_ipv4_key;
+use super::key::l4::fmt_ports_key;
+use super::key::mask::attr_mask_is_exact;
+use super::key::meta::format_port;
+use super::key::mpls::fmt_mpls_lse;
+use super::key::text::{format_key_attr, parse_key_attr};
+use super::key::tunnel::{fmt_geneve_opts, parse_geneve_opts};
+use super::key::vlan::fmt_vlan_tci;
+use super::key::{FlowKey, KeyAttr, OdpPort, PortName};
 use super::lex::{is_delim, Cursor, PResult};
 use super::write as w;
 use super::ParseError;
