@@ -10,8 +10,8 @@
 //! Invariant: [`Megaflow::format`] in [`Style::Verbose`] prints every field the
 //! model holds, so verbose text → model → verbose text is the identity on
 //! anything OVS printed; [`Style::Plain`] drops what the plain dump drops.
+use super::action::text::{format_actions, parse_action_list_into, ListEnd};
 use super::action::Actions;
-use super::action_text::{format_actions, parse_action_list_into, ListEnd};
 use super::error::{Context, ErrorKind, ParseError};
 use super::key::text::parse_key_attr;
 use super::key::{format_flow_key, FlowKey, FlowMask};

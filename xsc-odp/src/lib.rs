@@ -29,7 +29,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod action;
-mod action_text;
 mod conntrack;
 mod error;
 mod flow;
@@ -39,7 +38,6 @@ pub mod netlink;
 mod write;
 
 pub use action::*;
-pub use action_text::{format_actions, parse_actions};
 pub use conntrack::*;
 pub use error::{Context, ErrorKind, ParseError};
 pub use flow::*;

@@ -19,7 +19,30 @@
 //! - `tnl_push`: `struct ovs_action_push_tnl` cut to
 //!   `offsetof(header) + header_len` (`odp_put_tnl_push_action()`).
 use super::attr::{self, arr, be16, be32, ne16, ne32, Attr, AttrIter};
-use super::consts::*;
+use super::consts::{
+    action_attr_name, ct_attr_name, key_attr_name, nat_attr_name, OVS_ACTION_ATTR_ADD_MPLS,
+    OVS_ACTION_ATTR_CHECK_PKT_LEN, OVS_ACTION_ATTR_CLONE, OVS_ACTION_ATTR_CT,
+    OVS_ACTION_ATTR_CT_CLEAR, OVS_ACTION_ATTR_DEC_TTL, OVS_ACTION_ATTR_DROP, OVS_ACTION_ATTR_HASH,
+    OVS_ACTION_ATTR_LB_OUTPUT, OVS_ACTION_ATTR_METER, OVS_ACTION_ATTR_OUTPUT,
+    OVS_ACTION_ATTR_POP_ETH, OVS_ACTION_ATTR_POP_MPLS, OVS_ACTION_ATTR_POP_NSH,
+    OVS_ACTION_ATTR_POP_VLAN, OVS_ACTION_ATTR_PSAMPLE, OVS_ACTION_ATTR_PUSH_ETH,
+    OVS_ACTION_ATTR_PUSH_MPLS, OVS_ACTION_ATTR_PUSH_NSH, OVS_ACTION_ATTR_PUSH_VLAN,
+    OVS_ACTION_ATTR_RECIRC, OVS_ACTION_ATTR_SAMPLE, OVS_ACTION_ATTR_SET,
+    OVS_ACTION_ATTR_SET_MASKED, OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP,
+    OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
+    OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
+    OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT,
+    OVS_CT_ATTR_HELPER, OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_NAT, OVS_CT_ATTR_TIMEOUT,
+    OVS_CT_ATTR_ZONE, OVS_DEC_TTL_ATTR_ACTION, OVS_KEY_ATTR_NSH, OVS_NAT_ATTR_DST,
+    OVS_NAT_ATTR_IP_MAX, OVS_NAT_ATTR_IP_MIN, OVS_NAT_ATTR_PERSISTENT, OVS_NAT_ATTR_PROTO_HASH,
+    OVS_NAT_ATTR_PROTO_MAX, OVS_NAT_ATTR_PROTO_MIN, OVS_NAT_ATTR_PROTO_RANDOM, OVS_NAT_ATTR_SRC,
+    OVS_NSH_KEY_ATTR_BASE, OVS_NSH_KEY_ATTR_MD1, OVS_NSH_KEY_ATTR_MD2, OVS_PSAMPLE_ATTR_COOKIE,
+    OVS_PSAMPLE_ATTR_GROUP, OVS_PSAMPLE_COOKIE_MAX_SIZE, OVS_SAMPLE_ATTR_ACTIONS,
+    OVS_SAMPLE_ATTR_PROBABILITY, OVS_USERSPACE_ATTR_ACTIONS, OVS_USERSPACE_ATTR_EGRESS_TUN_PORT,
+    OVS_USERSPACE_ATTR_PID, OVS_USERSPACE_ATTR_USERDATA, SLOW_PATH_REASON_NAMES,
+    USER_ACTION_COOKIE_CONTROLLER, USER_ACTION_COOKIE_FLOW_SAMPLE, USER_ACTION_COOKIE_IPFIX,
+    USER_ACTION_COOKIE_LEN, USER_ACTION_COOKIE_SFLOW, USER_ACTION_COOKIE_SLOW_PATH,
+};
 use super::key::{
     decode_fixed, decode_tunnel, fixed_len, key_attr, put_key_attr, put_nsh_subattrs, put_payload,
 };
@@ -929,7 +952,7 @@ fn decode_set(a: &Attr<'_>, masked: bool) -> Result<SetAction, NetlinkError> {
     }
     Ok(SetAction {
         masked,
-        field: set_field(attr, key, mask),
+        field: SetField::new(attr, key, mask),
     })
 }
 
@@ -965,44 +988,6 @@ fn decode_set_nsh(a: &Attr<'_>, key: &mut FlowKey, mask: &mut FlowKey) -> Result
         }
     }
     Ok(())
-}
-
-fn set_field(attr: KeyAttr, key: FlowKey, mask: FlowKey) -> SetField {
-    match attr {
-        KeyAttr::Ethernet => SetField::Eth {
-            key: key.eth,
-            mask: mask.eth,
-        },
-        KeyAttr::Ipv4 => SetField::Ipv4 {
-            key: key.ipv4,
-            mask: mask.ipv4,
-        },
-        KeyAttr::Tcp => SetField::Tcp {
-            key: key.tcp,
-            mask: mask.tcp,
-        },
-        KeyAttr::Udp => SetField::Udp {
-            key: key.udp,
-            mask: mask.udp,
-        },
-        KeyAttr::Sctp => SetField::Sctp {
-            key: key.sctp,
-            mask: mask.sctp,
-        },
-        KeyAttr::Priority => SetField::SkbPriority {
-            key: key.skb_priority,
-            mask: mask.skb_priority,
-        },
-        KeyAttr::SkbMark => SetField::SkbMark {
-            key: key.skb_mark,
-            mask: mask.skb_mark,
-        },
-        _ => SetField::Other {
-            attr,
-            key: Box::new(key),
-            mask: Box::new(mask),
-        },
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1293,58 +1278,13 @@ fn encode_nat(nat: &Nat, out: &mut Vec<u8>) {
     attr::end_nested(out, at);
 }
 
-fn split_set(f: &SetField) -> (KeyAttr, FlowKey, FlowKey) {
-    let mut k = FlowKey::default();
-    let mut m = FlowKey::default();
-    let attr = match f {
-        SetField::Eth { key, mask } => {
-            (k.eth, m.eth) = (*key, *mask);
-            KeyAttr::Ethernet
-        }
-        SetField::Ipv4 { key, mask } => {
-            (k.ipv4, m.ipv4) = (*key, *mask);
-            KeyAttr::Ipv4
-        }
-        SetField::Tcp { key, mask } => {
-            (k.tcp, m.tcp) = (*key, *mask);
-            KeyAttr::Tcp
-        }
-        SetField::Udp { key, mask } => {
-            (k.udp, m.udp) = (*key, *mask);
-            KeyAttr::Udp
-        }
-        SetField::Sctp { key, mask } => {
-            (k.sctp, m.sctp) = (*key, *mask);
-            KeyAttr::Sctp
-        }
-        SetField::SkbPriority { key, mask } => {
-            (k.skb_priority, m.skb_priority) = (*key, *mask);
-            KeyAttr::Priority
-        }
-        SetField::SkbMark { key, mask } => {
-            (k.skb_mark, m.skb_mark) = (*key, *mask);
-            KeyAttr::SkbMark
-        }
-        SetField::Other { attr, key, mask } => {
-            k = (**key).clone();
-            m = (**mask).clone();
-            *attr
-        }
-        #[allow(unreachable_patterns)]
-        _ => KeyAttr::Encap,
-    };
-    k.present.insert(attr);
-    m.present.insert(attr);
-    (attr, k, m)
-}
-
 fn encode_set(
     s: &SetAction,
     ports: &mut dyn PortMap,
     out: &mut Vec<u8>,
 ) -> Result<(), NetlinkError> {
     // Common inline forms first: no FlowKey construction needed.
-    let (attr, k, m) = split_set(&s.field);
+    let (attr, k, m) = s.field.to_key_mask();
     if !s.masked {
         let at = attr::start_nested(out, OVS_ACTION_ATTR_SET);
         put_key_attr(attr, &k, false, ports, out, 0)?;

@@ -11,7 +11,7 @@
 //! header checksum is computed, as OVS does.  ERSPAN headers are not built
 //! here (an `Unsupported` error); decoding them is an `Invalid` error.
 use super::super::attr::{self, arr, be16, be32, ne32, Attr};
-use super::super::consts::*;
+use super::super::consts::{OVS_ACTION_ATTR_TUNNEL_PUSH, TNL_PUSH_FIXED_LEN, TNL_PUSH_HEADER_SIZE};
 use super::super::{port_number, ErrorKind, NetlinkError, PortMap};
 use crate::{vport_type, GeneveOpts, OdpPort, TnlHeader, TnlIp, TnlPush, TnlUdp};
 
