@@ -37,6 +37,7 @@ mod action;
 pub mod attr;
 pub mod consts;
 mod key;
+mod nsh;
 
 pub use action::{decode_actions, decode_actions_into, encode_actions, tnl_push_header};
 pub use key::{decode_key, decode_key_into, encode_key, encode_mask, exact_mask};
