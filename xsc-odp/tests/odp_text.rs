@@ -262,3 +262,29 @@ fn plain_tcp_states_are_coalesced_as_ovs_prints_them() {
     assert!(text.ends_with("protoinfo=(state=ESTABLISHED)"), "{text}");
     assert_eq!(xsc_odp::ConnEntry::parse(&text).unwrap(), e);
 }
+
+/// The unmasked NSH header is printed by one function for a key
+/// (`format_nsh_key()`: no comma between flags and ttl, as OVS prints it)
+/// and for `push_nsh` (with the comma, MD2 as hex).
+#[test]
+fn nsh_header_prints_alike_in_a_key_and_in_push_nsh() {
+    let (k, _) = parse_flow_key(
+        "nsh(flags=6,ttl=3,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+    )
+    .unwrap();
+    let mut text = String::new();
+    format_flow_key(&mut text, &k, None, false);
+    assert_eq!(
+        text,
+        "nsh(flags=6ttl=3,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)"
+    );
+    for line in [
+        "push_nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+        "push_nsh(flags=1,ttl=9,mdtype=2,np=4,spi=0x7,si=3,md2=0x00010201deadbeef)",
+        "push_nsh(flags=0,ttl=63,mdtype=2,np=3,spi=0x0,si=255,md2=0)",
+    ] {
+        let mut text = String::new();
+        format_actions(&mut text, &parse_actions(line).unwrap());
+        assert_eq!(text, line);
+    }
+}

@@ -2,6 +2,8 @@
 use super::text::af;
 use crate::error::ErrorKind;
 use crate::key::fields::fields;
+use crate::key::nsh::fmt_nsh_header;
+use crate::key::NshKey;
 use crate::lex::{Cursor, PResult};
 use crate::write as w;
 
@@ -98,26 +100,18 @@ pub(crate) fn parse_push_nsh(c: &mut Cursor<'_>) -> PResult<PushNsh> {
 }
 
 pub(crate) fn fmt_push_nsh(out: &mut String, n: &PushNsh) {
-    out.push_str("push_nsh(flags=");
-    w::dec(out, u64::from(n.flags));
-    out.push_str(",ttl=");
-    w::dec(out, u64::from(n.ttl));
-    out.push_str(",mdtype=");
-    w::dec(out, u64::from(n.mdtype));
-    out.push_str(",np=");
-    w::dec(out, u64::from(n.np));
-    out.push_str(",spi=0x");
-    w::hex(out, u64::from(n.spi));
-    out.push_str(",si=");
-    w::dec(out, u64::from(n.si));
-    if n.mdtype == 1 {
-        for (i, c) in n.context.iter().enumerate() {
-            out.push_str(",c");
-            w::dec(out, i as u64 + 1);
-            out.push_str("=0x");
-            w::hex(out, u64::from(*c));
-        }
-    } else {
+    out.push_str("push_nsh(");
+    let header = NshKey {
+        flags: n.flags,
+        ttl: n.ttl,
+        mdtype: n.mdtype,
+        np: n.np,
+        spi: n.spi,
+        si: n.si,
+        context: n.context,
+    };
+    fmt_nsh_header(out, &header, ",");
+    if n.mdtype != 1 {
         // OVS uses ds_put_hex(), which drops leading zero bytes; all bytes
         // are printed here so that the text reads back to the same metadata.
         out.push_str(",md2=");

@@ -24,26 +24,7 @@ pub struct NshKey {
 pub(crate) fn fmt_nsh(out: &mut String, k: &NshKey, m: Option<&NshKey>) {
     let Some(m) = m else {
         // format_nsh_key(): OVS prints no comma between flags and ttl.
-        out.push_str("flags=");
-        w::dec(out, u64::from(k.flags));
-        out.push_str("ttl=");
-        w::dec(out, u64::from(k.ttl));
-        out.push_str(",mdtype=");
-        w::dec(out, u64::from(k.mdtype));
-        out.push_str(",np=");
-        w::dec(out, u64::from(k.np));
-        out.push_str(",spi=0x");
-        w::hex(out, u64::from(k.spi));
-        out.push_str(",si=");
-        w::dec(out, u64::from(k.si));
-        if k.mdtype == 1 {
-            for (i, c) in k.context.iter().enumerate() {
-                out.push_str(",c");
-                w::dec(out, i as u64 + 1);
-                out.push_str("=0x");
-                w::hex(out, u64::from(*c));
-            }
-        }
+        fmt_nsh_header(out, k, "");
         return;
     };
     let mut first = true;
@@ -56,6 +37,34 @@ pub(crate) fn fmt_nsh(out: &mut String, k: &NshKey, m: Option<&NshKey>) {
     nsh_u8(out, &mut first, "si", k.si, m.si);
     for (i, name) in ["c1", "c2", "c3", "c4"].iter().enumerate() {
         nsh_be32(out, &mut first, name, k.context[i], m.context[i]);
+    }
+}
+
+/// The unmasked NSH header as `format_nsh_key()` and `push_nsh(...)` print
+/// it: `flags=F`, `sep`, `ttl=,mdtype=,np=,spi=0x,si=`, then `c1..c4` for MD
+/// type 1.  `sep` is `""` in a key (OVS prints no comma there) and `","` in
+/// `push_nsh`.
+pub(crate) fn fmt_nsh_header(out: &mut String, k: &NshKey, sep: &str) {
+    out.push_str("flags=");
+    w::dec(out, u64::from(k.flags));
+    out.push_str(sep);
+    out.push_str("ttl=");
+    w::dec(out, u64::from(k.ttl));
+    out.push_str(",mdtype=");
+    w::dec(out, u64::from(k.mdtype));
+    out.push_str(",np=");
+    w::dec(out, u64::from(k.np));
+    out.push_str(",spi=0x");
+    w::hex(out, u64::from(k.spi));
+    out.push_str(",si=");
+    w::dec(out, u64::from(k.si));
+    if k.mdtype == 1 {
+        for (i, c) in k.context.iter().enumerate() {
+            out.push_str(",c");
+            w::dec(out, i as u64 + 1);
+            out.push_str("=0x");
+            w::hex(out, u64::from(*c));
+        }
     }
 }
 
