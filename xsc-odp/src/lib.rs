@@ -37,8 +37,21 @@ mod lex;
 pub mod netlink;
 mod write;
 
-pub use action::*;
-pub use conntrack::*;
+// The public surface, by name (one place to read it).
+pub use action::{format_actions, parse_actions};
+pub use action::{
+    vport_type, Action, Actions, CheckPktLen, CtAction, Nat, NatAddrs, NatKind, Psample, PushNsh,
+    Sample, SetAction, SetField, TnlHeader, TnlIp, TnlPush, TnlUdp, UserCookie, Userspace,
+};
+pub use conntrack::{ConnEntry, CtAddrs, CtCounters, CtL4, CtTimestamp, CtTuple, ProtoInfo};
 pub use error::{Context, ErrorKind, ParseError};
-pub use flow::*;
-pub use key::*;
+pub use flow::{
+    format_ufid, is_dump_header, parse_dump, parse_flow_key, parse_flow_key_into, DpLayer,
+    FlowStats, Megaflow, Offloaded, Style, Ufid, Used,
+};
+pub use key::format_flow_key;
+pub use key::{
+    ct_state, frag, tnl_flags, ArpKey, AttrSet, CtTuple4, CtTuple6, ErspanOpts, EthKey, FlowKey,
+    FlowMask, GeneveOpts, GtpuOpts, IcmpKey, Ipv4Key, Ipv6Key, KeyAttr, MplsKey, NdExtKey, NdKey,
+    NshKey, OdpPort, PacketType, PortName, PortsKey, Tunnel, TunnelAttr, IFNAMSIZ,
+};

@@ -25,7 +25,7 @@ pub(crate) mod userspace;
 pub use ct::{CtAction, Nat, NatAddrs, NatKind};
 pub use nsh::PushNsh;
 pub use set::{SetAction, SetField};
-pub use text::{format_action, format_actions, parse_actions};
+pub use text::{format_actions, parse_actions};
 pub use tnl::{vport_type, TnlHeader, TnlIp, TnlPush, TnlUdp};
 pub use userspace::{UserCookie, Userspace};
 
