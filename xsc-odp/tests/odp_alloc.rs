@@ -12,6 +12,8 @@ thread_local! {
     static COUNT: Cell<u64> = const { Cell::new(0) };
 }
 
+// Safety: every method forwards to `System` with the arguments it was given,
+// so `System`'s guarantees hold; counting touches only a thread-local.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         COUNT.with(|c| c.set(c.get() + 1));
