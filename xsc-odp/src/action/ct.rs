@@ -63,6 +63,7 @@ pub enum NatAddrs {
     V6(Box<([u8; 16], [u8; 16])>),
 }
 
+#[inline]
 pub(crate) fn parse_ct(c: &mut Cursor<'_>) -> PResult<CtAction> {
     const A: &str = "ct";
     let ctx = Context::Action(A);
@@ -171,6 +172,7 @@ pub(crate) fn parse_ct(c: &mut Cursor<'_>) -> PResult<CtAction> {
 }
 
 /// `scan_ct_nat()` after the word `nat`.
+#[inline]
 pub(crate) fn parse_nat(c: &mut Cursor<'_>) -> PResult<Nat> {
     const A: &str = "nat";
     let ctx = Context::Action(A);
@@ -260,6 +262,7 @@ pub(crate) fn parse_nat(c: &mut Cursor<'_>) -> PResult<Nat> {
     Ok(nat)
 }
 
+#[inline]
 pub(crate) fn parse_nat_range(c: &mut Cursor<'_>, nat: &mut Nat) -> PResult<()> {
     let ctx = af("nat", "addr");
     let save = c.pos();

@@ -14,6 +14,9 @@ pub struct ArpKey {
 }
 
 /// `arp(sip=,tip=,op=,sha=,tha=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_arp(
     c: &mut Cursor<'_>,
     an: &'static str,

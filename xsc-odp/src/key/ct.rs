@@ -1,7 +1,9 @@
 //! Conntrack keys: `ct_state` (the `OVS_CS_F_*` bits), `ct_zone`, `ct_mark`,
 //! `ct_label` and the original-direction tuples `ct_tuple4`/`ct_tuple6`.
 //!
-//! Invariant: `ct_state` holds only [`ct_state::SUPPORTED`] bits.
+//! Invariants: the text parser accepts only [`ct_state::SUPPORTED`] bits (the
+//! netlink decoder keeps the `u32` as OVS gave it); the formatter prints bits
+//! without a name in hex, so nothing is lost either way.
 use super::fields::{be16, fields, fmt_in6, fmt_ipv4, kf, m16, m8, m_ipv4, m_ipv6, u8u};
 use super::flags::{ct_state_name, format_flags, format_flags_masked};
 use super::FlowKey;
@@ -41,6 +43,9 @@ pub struct CtTuple6 {
 }
 
 /// `ct_tuple4(src=,dst=,proto=,tp_src=,tp_dst=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_ct_tuple4(
     c: &mut Cursor<'_>,
     an: &'static str,
@@ -79,6 +84,9 @@ pub(crate) fn parse_ct_tuple4(
 }
 
 /// `ct_tuple6(...)`: OVS prints `src_port`/`dst_port` and parses `tp_src`/`tp_dst`; both are read.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_ct_tuple6(
     c: &mut Cursor<'_>,
     an: &'static str,

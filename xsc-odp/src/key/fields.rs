@@ -80,6 +80,7 @@ pub(crate) fn m8(c: &mut Cursor<'_>, ctx: Context) -> PResult<(u8, u8)> {
 /// Reads `name=value,...)` fields of attribute `attr` until the closing `)`
 /// (consumed).  `field` parses one value and returns the field's static name,
 /// or `None` for a name the attribute does not have.
+#[inline]
 pub(crate) fn fields<'a>(
     c: &mut Cursor<'a>,
     attr: &'static str,

@@ -104,6 +104,9 @@ pub(crate) fn format_port(out: &mut String, p: &OdpPort) {
 }
 
 /// `in_port(N)`, `in_port(N/MASK)` or `in_port(NAME)` (a name is exact).
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_in_port(
     c: &mut Cursor<'_>,
     an: &'static str,
@@ -135,6 +138,9 @@ pub(crate) fn parse_in_port(
 }
 
 /// `packet_type(ns=,id=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_packet_type(
     c: &mut Cursor<'_>,
     an: &'static str,

@@ -31,6 +31,9 @@ pub(crate) fn fmt_mpls_lse(out: &mut String, lse: u32) {
 }
 
 /// `mpls(label=,tc=,ttl=,bos=[,label=...])`: a repeated field starts the next label stack entry.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_mpls(
     c: &mut Cursor<'_>,
     an: &'static str,

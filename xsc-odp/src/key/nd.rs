@@ -19,6 +19,9 @@ pub struct NdExtKey {
 }
 
 /// `nd(target=,sll=,tll=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_nd(
     c: &mut Cursor<'_>,
     an: &'static str,
@@ -49,6 +52,9 @@ pub(crate) fn parse_nd(
 }
 
 /// `nd_ext(nd_reserved=,nd_options_type=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_nd_ext(
     c: &mut Cursor<'_>,
     an: &'static str,

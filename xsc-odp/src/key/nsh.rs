@@ -1,7 +1,8 @@
 //! The NSH key `nsh(...)` ([`NshKey`]): base header and MD type 1 context.
 //!
-//! Invariant: a field whose mask is zero has a zero value (OVS prints no such
-//! field, so a value under a zero mask could never be read back).
+//! Invariant: after a text parse, a field whose mask is zero has a zero value
+//! (OVS prints no such field, so a value under a zero mask could never be read
+//! back).  The NSH netlink codec is in `netlink::nsh`.
 use super::fields::{fields, kf, m32, m8, m_int};
 use super::FlowKey;
 use crate::lex::{Cursor, PResult};
@@ -106,6 +107,9 @@ pub(crate) fn nsh_be32(out: &mut String, first: &mut bool, name: &str, v: u32, m
 }
 
 /// `nsh(flags=,ttl=,mdtype=,np=,spi=,si=,c1=..c4=)`.
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_nsh(
     c: &mut Cursor<'_>,
     an: &'static str,

@@ -37,6 +37,9 @@ pub(crate) fn fmt_vlan_tci(out: &mut String, tci: u16, mask: u16, verbose: bool)
 }
 
 /// `vlan(vid=,pcp=,cfi=)` into the TCI (`SCAN_BEGIN_INIT`: CFI set in key and mask).
+// Single caller (key::text::parse_key_attr), where this was an inline
+// match arm: kept inline so the split costs the parser nothing.
+#[inline(always)]
 pub(crate) fn parse_vlan(
     c: &mut Cursor<'_>,
     an: &'static str,

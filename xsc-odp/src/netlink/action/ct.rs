@@ -13,6 +13,7 @@ use crate::netlink::ErrorKind;
 
 /// Decodes `OVS_ACTION_ATTR_CT` into `ct` (a default one: fields the
 /// attribute does not give are left as they are).
+#[inline]
 pub(crate) fn decode_ct_into(a: &Attr<'_>, ct: &mut CtAction) -> Result<(), NetlinkError> {
     for s in a.nested(ct_attr_name) {
         let s = s?;
@@ -72,6 +73,7 @@ pub(crate) fn decode_ct_into(a: &Attr<'_>, ct: &mut CtAction) -> Result<(), Netl
 }
 
 /// Decodes `OVS_CT_ATTR_NAT` into `nat` (a default one), in place.
+#[inline]
 pub(crate) fn decode_nat_into(a: &Attr<'_>, nat: &mut Nat) -> Result<(), NetlinkError> {
     let (mut min, mut max): (Option<&[u8]>, Option<&[u8]>) = (None, None);
     for s in a.nested(nat_attr_name) {
@@ -173,6 +175,7 @@ pub(crate) fn decode_nat_into(a: &Attr<'_>, nat: &mut Nat) -> Result<(), Netlink
 }
 
 /// `ct` in the order OVS's `parse_conntrack_action()` writes it.
+#[inline]
 pub(crate) fn encode_ct(ct: &CtAction, out: &mut Vec<u8>) {
     let at = attr::start_nested(out, OVS_ACTION_ATTR_CT);
     if ct.force_commit {
@@ -210,6 +213,7 @@ pub(crate) fn encode_ct(ct: &CtAction, out: &mut Vec<u8>) {
 /// `nl_msg_put_nat()` order: type flag, IP_MIN, IP_MAX (when above min),
 /// PROTO_MIN, PROTO_MAX (when above min), PERSISTENT, PROTO_HASH,
 /// PROTO_RANDOM; nothing but the nest for a plain `nat`.
+#[inline]
 pub(crate) fn encode_nat(nat: &Nat, out: &mut Vec<u8>) {
     let at = attr::start_nested(out, OVS_CT_ATTR_NAT);
     let ty = match nat.kind {

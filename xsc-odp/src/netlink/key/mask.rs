@@ -1,6 +1,6 @@
-//! The mask OVS implies for a key given without one: every field of every
-//! attribute the key holds is exact (`odp_flow_key_to_mask()` on a key-only
-//! flow), with the fields the uAPI never matches left zero.
+//! The mask of OVS's key-only form of a flow (no `OVS_FLOW_ATTR_MASK`): every
+//! attribute the key holds, matched exactly, nested `encap` and tunnel
+//! included.
 use super::{tnl_flags, ErspanOpts, FlowKey, FlowMask, GeneveOpts, KeyAttr, OdpPort, TunnelAttr};
 
 /// The mask OVS implies for a key given without one: every attribute the key
