@@ -2,7 +2,7 @@
 //! to text that parses to the same entry.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use xsc_dp::odp::ConnEntry;
+use xsc_odp::ConnEntry;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };

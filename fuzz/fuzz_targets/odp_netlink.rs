@@ -6,7 +6,7 @@
 //! shorter userdata comes back padded once, then stays.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use xsc_dp::odp::netlink::{decode_actions, decode_key, encode_actions, encode_key, encode_mask, NoPortNames};
+use xsc_odp::netlink::{decode_actions, decode_key, encode_actions, encode_key, encode_mask, NoPortNames};
 
 fuzz_target!(|data: &[u8]| {
     // First byte picks the split between key, mask and actions.

@@ -4,7 +4,7 @@
 //! dump-flows line, a bare key and a bare action list.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use xsc_dp::odp::{format_actions, format_flow_key, parse_actions, parse_flow_key, Megaflow, Style};
+use xsc_odp::{format_actions, format_flow_key, parse_actions, parse_flow_key, Megaflow, Style};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };

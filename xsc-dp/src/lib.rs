@@ -8,12 +8,15 @@
 /// The raw DPDK bindings this crate is built on.
 pub use xsc_sys as ffi;
 
+/// The OVS datapath flow language (its own crate, `xsc-odp`, which builds
+/// without DPDK): `xsc_dp::odp::Megaflow` and `crate::odp::…` name it here.
+pub use xsc_odp as odp;
+
 pub mod device;
 pub mod dpdk;
 pub mod engine;
 pub mod eswitch;
 pub mod node;
-pub mod odp;
 pub mod profile;
 pub mod rte;
 pub mod rule;

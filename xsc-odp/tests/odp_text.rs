@@ -1,14 +1,16 @@
-//! Whole-pipeline text tests for `xsc_dp::odp`: every line of every corpus
+//! Whole-pipeline text tests for `xsc_odp`: every line of every corpus
 //! file (real OVS output, see `tests/data/odp/corpus/README.md`) goes
 //! through parse → format and must come back byte for byte; verbose lines
 //! must also format to the plain line OVS printed for the same flow; plus
 //! the extra key/action fixtures (from OVS's own tests) and error messages.
-use xsc_dp::odp::{
+use xsc_odp::{
     format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Action, ConnEntry,
     Megaflow, OdpPort, Style,
 };
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/odp");
+// The odp fixtures stay in xsc-dp/tests/data/odp: the translation, engine and
+// OVS tests read the same corpus.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../xsc-dp/tests/data/odp");
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -224,15 +226,15 @@ fn deep_nesting_is_refused_not_overflowed() {
 #[test]
 fn a_fully_wildcarded_key_prints_empty_and_reads_back() {
     let verbose = "ufid:28a14628-6302-4127-8b06-34dccd6e9050, skb_priority(0/0),skb_mark(0/0),tcp_flags(0/0), packets:1, bytes:118, used:2.629s, flags:., dp:ovs, actions:drop, dp-extra-info:miniflow_bits(4,2)";
-    let m = xsc_dp::odp::Megaflow::parse(verbose).expect("verbose line");
-    let plain = m.to_text(xsc_dp::odp::Style::Plain);
+    let m = xsc_odp::Megaflow::parse(verbose).expect("verbose line");
+    let plain = m.to_text(xsc_odp::Style::Plain);
     assert!(plain.starts_with(", packets:1, bytes:118"), "{plain}");
-    let back = xsc_dp::odp::Megaflow::parse(&plain).expect("the plain form reads back");
+    let back = xsc_odp::Megaflow::parse(&plain).expect("the plain form reads back");
     assert!(back.key.present.0 == 0);
-    let empty = back.to_text(xsc_dp::odp::Style::Plain);
+    let empty = back.to_text(xsc_odp::Style::Plain);
     assert!(empty.starts_with("<empty>, packets:1"), "{empty}");
-    let again = xsc_dp::odp::Megaflow::parse(&empty).expect("<empty> reads back");
-    assert_eq!(again.to_text(xsc_dp::odp::Style::Plain), empty);
+    let again = xsc_odp::Megaflow::parse(&empty).expect("<empty> reads back");
+    assert_eq!(again.to_text(xsc_odp::Style::Plain), empty);
 }
 
 /// Found by the fuzzer: `nsh(flags=6/0)` keeps no value OVS would print
@@ -240,18 +242,14 @@ fn a_fully_wildcarded_key_prints_empty_and_reads_back() {
 /// parse and the key reads back as it printed.
 #[test]
 fn nsh_values_under_a_zero_mask_are_not_kept() {
-    let (k, m) = xsc_dp::odp::parse_flow_key("nsh(flags=6/0,ttl=3)").unwrap();
+    let (k, m) = xsc_odp::parse_flow_key("nsh(flags=6/0,ttl=3)").unwrap();
     assert_eq!(
         (k.nsh.flags, m.nsh.flags, k.nsh.ttl, m.nsh.ttl),
         (0, 0, 3, 0xff)
     );
     let mut text = String::new();
-    xsc_dp::odp::format_flow_key(&mut text, &k, Some(&m), true);
-    assert_eq!(
-        xsc_dp::odp::parse_flow_key(&text).unwrap(),
-        (k, m),
-        "{text}"
-    );
+    xsc_odp::format_flow_key(&mut text, &k, Some(&m), true);
+    assert_eq!(xsc_odp::parse_flow_key(&text).unwrap(), (k, m), "{text}");
 }
 
 /// Found by the fuzzer: OVS prints SYN_RECV as ESTABLISHED and FIN_WAIT_2 as
@@ -259,8 +257,34 @@ fn nsh_values_under_a_zero_mask_are_not_kept() {
 #[test]
 fn plain_tcp_states_are_coalesced_as_ovs_prints_them() {
     let line = "tcp,orig=(src=10.16.0.14,dst=10.16.0.100,sport=3457,dport=23),reply=(src=10.16.0.18,dst=10.16.0.14,sport=80,dport=3457),zone=4,protoinfo=(state=SYN_RECV)";
-    let e = xsc_dp::odp::ConnEntry::parse(line).unwrap();
+    let e = xsc_odp::ConnEntry::parse(line).unwrap();
     let text = e.to_string();
     assert!(text.ends_with("protoinfo=(state=ESTABLISHED)"), "{text}");
-    assert_eq!(xsc_dp::odp::ConnEntry::parse(&text).unwrap(), e);
+    assert_eq!(xsc_odp::ConnEntry::parse(&text).unwrap(), e);
+}
+
+/// The unmasked NSH header is printed by one function for a key
+/// (`format_nsh_key()`: no comma between flags and ttl, as OVS prints it)
+/// and for `push_nsh` (with the comma, MD2 as hex).
+#[test]
+fn nsh_header_prints_alike_in_a_key_and_in_push_nsh() {
+    let (k, _) = parse_flow_key(
+        "nsh(flags=6,ttl=3,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+    )
+    .unwrap();
+    let mut text = String::new();
+    format_flow_key(&mut text, &k, None, false);
+    assert_eq!(
+        text,
+        "nsh(flags=6ttl=3,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)"
+    );
+    for line in [
+        "push_nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+        "push_nsh(flags=1,ttl=9,mdtype=2,np=4,spi=0x7,si=3,md2=0x00010201deadbeef)",
+        "push_nsh(flags=0,ttl=63,mdtype=2,np=3,spi=0x0,si=255,md2=0)",
+    ] {
+        let mut text = String::new();
+        format_actions(&mut text, &parse_actions(line).unwrap());
+        assert_eq!(text, line);
+    }
 }

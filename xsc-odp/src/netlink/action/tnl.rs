@@ -11,9 +11,9 @@
 //! header checksum is computed, as OVS does.  ERSPAN headers are not built
 //! here (an `Unsupported` error); decoding them is an `Invalid` error.
 use super::super::attr::{self, arr, be16, be32, ne32, Attr};
-use super::super::consts::*;
+use super::super::consts::{OVS_ACTION_ATTR_TUNNEL_PUSH, TNL_PUSH_FIXED_LEN, TNL_PUSH_HEADER_SIZE};
 use super::super::{port_number, ErrorKind, NetlinkError, PortMap};
-use crate::odp::{vport_type, GeneveOpts, OdpPort, TnlHeader, TnlIp, TnlPush, TnlUdp};
+use crate::{vport_type, GeneveOpts, OdpPort, TnlHeader, TnlIp, TnlPush, TnlUdp};
 
 const NM: &str = "OVS_ACTION_ATTR_TUNNEL_PUSH";
 
@@ -355,8 +355,8 @@ pub(super) fn decode(a: &Attr<'_>) -> Result<TnlPush, NetlinkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::odp::netlink::{decode_actions, encode_actions, NoPortNames};
-    use crate::odp::Action;
+    use crate::netlink::{decode_actions, encode_actions, NoPortNames};
+    use crate::Action;
 
     #[test]
     fn vxlan_push_round_trips_with_ovs_sizes() {

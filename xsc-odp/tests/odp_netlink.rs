@@ -1,14 +1,14 @@
-//! Netlink round trips for `xsc_dp::odp::netlink` over the same corpus the
+//! Netlink round trips for `xsc_odp::netlink` over the same corpus the
 //! text tests use (real OVS output, `tests/data/odp/corpus/README.md`) and
 //! the key/action fixtures: text → model → netlink → model → text must give
 //! back the line byte for byte, and netlink → model → netlink the same bytes.
 //! Port names (`in_port(p1)`, `actions:p2,br0`) go through a `PortTable`
 //! that numbers them and names the decoded numbers back.
-use xsc_dp::odp::netlink::{
+use xsc_odp::netlink::{
     decode_actions, decode_key, encode_actions, encode_key, encode_mask, ErrorKind, NoPortNames,
     PortTable,
 };
-use xsc_dp::odp::{
+use xsc_odp::{
     format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Megaflow, Style,
 };
 
@@ -22,6 +22,8 @@ thread_local! {
     static COUNT: Cell<u64> = const { Cell::new(0) };
 }
 
+// Safety: every method forwards to `System` with the arguments it was given,
+// so `System`'s guarantees hold; counting touches only a thread-local.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         COUNT.with(|c| c.set(c.get() + 1));
@@ -42,7 +44,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/odp");
+// The odp fixtures stay in xsc-dp/tests/data/odp: the translation, engine and
+// OVS tests read the same corpus.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../xsc-dp/tests/data/odp");
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -254,10 +258,10 @@ fn decoding_offloadable_flows_does_not_allocate() {
         let (mut k, mut mk, mut a) = (Vec::new(), Vec::new(), Vec::new());
         m.to_netlink(&mut NoPortNames, &mut k, &mut mk, &mut a)
             .unwrap();
-        let mut key = xsc_dp::odp::FlowKey::default();
-        let mut mask = xsc_dp::odp::FlowKey::default();
+        let mut key = xsc_odp::FlowKey::default();
+        let mut mask = xsc_odp::FlowKey::default();
         let before = COUNT.with(|c| c.get());
-        xsc_dp::odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
+        xsc_odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
         let acts = decode_actions(&a).unwrap();
         let after = COUNT.with(|c| c.get());
         assert_eq!(after - before, 0, "{l}");
@@ -265,4 +269,142 @@ fn decoding_offloadable_flows_does_not_allocate() {
         n += 1;
     }
     assert_eq!(n, 6);
+}
+
+/// The three places OVS nests NSH sub-attributes (a match key, `push_nsh`,
+/// `set_masked(nsh(...))`) read and write through one codec: each round
+/// trips, and each refuses what it refused before (MD2 in a key or a set, a
+/// set payload that is not value plus mask).
+#[test]
+fn nsh_in_key_push_and_set_round_trip_and_refuse_alike() {
+    use xsc_odp::{Action, FlowKey, KeyAttr, NshKey, SetAction, SetField};
+    fn nla(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(payload);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+    const KEY_NSH: u16 = 28; // OVS_KEY_ATTR_NSH
+    const ACT_SET_MASKED: u16 = 11; // OVS_ACTION_ATTR_SET_MASKED
+    const ACT_PUSH_NSH: u16 = 17; // OVS_ACTION_ATTR_PUSH_NSH
+    const BASE: u16 = 1;
+    const MD1: u16 = 2;
+    const MD2: u16 = 3;
+
+    // Key: nsh(...) with MD1 context, key and mask.
+    let (k, m) = parse_flow_key(
+        "nsh(flags=6,ttl=3,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+    )
+    .unwrap();
+    let (mut kb, mut mb) = (Vec::new(), Vec::new());
+    encode_key(&k, &mut NoPortNames, &mut kb).unwrap();
+    encode_mask(&m, &mut mb).unwrap();
+    let (k2, m2) = decode_key(&kb, Some(&mb)).unwrap();
+    assert_eq!((k2.nsh, m2.nsh), (k.nsh, m.nsh));
+    assert_eq!(k2.nsh.context, [1, 2, 3, 4]);
+
+    // Key with MD2: refused, as OVS refuses it.
+    let bad = nla(KEY_NSH | 0x8000, &nla(MD2, &[0; 8]));
+    let e = decode_key(&bad, None).unwrap_err();
+    assert_eq!(e.attr, "OVS_NSH_KEY_ATTR_MD2");
+    assert!(
+        e.to_string()
+            .contains("MD type 2 matching is not supported"),
+        "{e}"
+    );
+
+    // push_nsh with MD1 round trips through text and netlink alike.
+    let a = parse_actions(
+        "push_nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x100,si=255,c1=0x1,c2=0x2,c3=0x3,c4=0x4)",
+    )
+    .unwrap();
+    let mut ab = Vec::new();
+    encode_actions(&a, &mut NoPortNames, &mut ab).unwrap();
+    assert_eq!(decode_actions(&ab).unwrap(), a);
+
+    // push_nsh with MD2 keeps the TLV bytes; without BASE the TTL is 63.
+    let md2 = [0u8, 1, 2, 1, 9, 9, 9, 9];
+    let push = nla(
+        ACT_PUSH_NSH | 0x8000,
+        &nla(KEY_NSH | 0x8000, &nla(MD2, &md2)),
+    );
+    match &decode_actions(&push).unwrap()[..] {
+        [Action::PushNsh(p)] => {
+            assert_eq!(p.md2, md2);
+            assert_eq!(p.ttl, 63);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // set_masked(nsh(...)): value and mask in each payload.
+    let mut key = FlowKey::default();
+    let mut mask = FlowKey::default();
+    key.present.insert(KeyAttr::Nsh);
+    mask.present.insert(KeyAttr::Nsh);
+    key.nsh = NshKey {
+        flags: 2,
+        ttl: 9,
+        mdtype: 1,
+        np: 3,
+        spi: 0x12345,
+        si: 7,
+        context: [5, 6, 7, 8],
+    };
+    mask.nsh = NshKey {
+        flags: 0xff,
+        ttl: 0x3f,
+        mdtype: 0,
+        np: 0,
+        spi: 0xff_ffff,
+        si: 0xff,
+        context: [u32::MAX, 0, 0, 0],
+    };
+    let set = Action::Set(SetAction {
+        masked: true,
+        field: SetField::Other {
+            attr: KeyAttr::Nsh,
+            key: Box::new(key),
+            mask: Box::new(mask),
+        },
+    });
+    let mut sb = Vec::new();
+    encode_actions(std::slice::from_ref(&set), &mut NoPortNames, &mut sb).unwrap();
+    assert_eq!(decode_actions(&sb).unwrap()[..], [set]);
+
+    // set_masked(nsh(...)) with MD2, or with a BASE of one struct only.
+    let set_md2 = nla(
+        ACT_SET_MASKED | 0x8000,
+        &nla(KEY_NSH | 0x8000, &nla(MD2, &[0; 16])),
+    );
+    let e = decode_actions(&set_md2).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::UnknownAttr { ty: MD2 });
+    let set_short = nla(
+        ACT_SET_MASKED | 0x8000,
+        &nla(KEY_NSH | 0x8000, &nla(BASE, &[0; 8])),
+    );
+    let e = decode_actions(&set_short).unwrap_err();
+    assert_eq!(e.attr, "OVS_NSH_KEY_ATTR_BASE");
+    assert_eq!(
+        e.kind,
+        ErrorKind::BadLength {
+            got: 8,
+            expected: 16
+        }
+    );
+    let set_md1 = nla(
+        ACT_SET_MASKED | 0x8000,
+        &nla(KEY_NSH | 0x8000, &nla(MD1, &[0; 16])),
+    );
+    let e = decode_actions(&set_md1).unwrap_err();
+    assert_eq!(
+        e.kind,
+        ErrorKind::BadLength {
+            got: 16,
+            expected: 32
+        }
+    );
 }

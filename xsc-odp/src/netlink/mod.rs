@@ -4,7 +4,7 @@
 //! lists: the key (`OVS_FLOW_ATTR_KEY`: `OVS_KEY_ATTR_*`), the mask
 //! (`OVS_FLOW_ATTR_MASK`: the same attributes, a set bit matches) and the
 //! actions (`OVS_FLOW_ATTR_ACTIONS`: `OVS_ACTION_ATTR_*`).  This module
-//! decodes them into the typed model of [`crate::odp`] and encodes the model
+//! decodes them into the typed model of [`crate`] and encodes the model
 //! back, attribute for attribute as OVS lays them out
 //! (`odp_flow_key_from_flow__()` order, `lib/odp-util.c`).
 //!
@@ -37,6 +37,7 @@ mod action;
 pub mod attr;
 pub mod consts;
 mod key;
+mod nsh;
 
 pub use action::{decode_actions, decode_actions_into, encode_actions, tnl_push_header};
 pub use key::{decode_key, decode_key_into, encode_key, encode_mask, exact_mask};

@@ -4,7 +4,7 @@
 //! global allocator counts every allocation made on this test's thread.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use xsc_dp::odp::{Megaflow, Style};
+use xsc_odp::{Megaflow, Style};
 
 struct Counting;
 
@@ -12,6 +12,8 @@ thread_local! {
     static COUNT: Cell<u64> = const { Cell::new(0) };
 }
 
+// Safety: every method forwards to `System` with the arguments it was given,
+// so `System`'s guarantees hold; counting touches only a thread-local.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         COUNT.with(|c| c.set(c.get() + 1));
@@ -38,8 +40,8 @@ fn allocations(f: impl FnOnce()) -> u64 {
     COUNT.with(|c| c.get()) - before
 }
 
-const SEED: &str = include_str!("data/odp/corpus/seed-offloaded.flows");
-const DUMMY: &str = include_str!("data/odp/corpus/ovs-dummy-ct.flows");
+const SEED: &str = include_str!("../../xsc-dp/tests/data/odp/corpus/seed-offloaded.flows");
+const DUMMY: &str = include_str!("../../xsc-dp/tests/data/odp/corpus/ovs-dummy-ct.flows");
 
 #[test]
 fn parsing_and_formatting_seed_lines_does_not_allocate() {

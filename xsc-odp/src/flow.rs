@@ -10,16 +10,23 @@
 //! Invariant: [`Megaflow::format`] in [`Style::Verbose`] prints every field the
 //! model holds, so verbose text → model → verbose text is the identity on
 //! anything OVS printed; [`Style::Plain`] drops what the plain dump drops.
+use super::action::text::{format_actions, parse_action_list_into, ListEnd};
 use super::action::Actions;
-use super::action_text::{format_actions, parse_action_list_into, ListEnd};
 use super::error::{Context, ErrorKind, ParseError};
-use super::key::{FlowKey, FlowMask, Ufid};
-use super::key_text::{format_flow_key, parse_key_attr};
+use super::key::text::parse_key_attr;
+use super::key::{format_flow_key, FlowKey, FlowMask};
 use super::lex::{Cursor, PResult};
 use super::write as w;
 use core::fmt;
 use core::str::FromStr;
 use smallvec::SmallVec;
+
+/// A megaflow's unique flow identifier (`ovs_u128` viewed as `struct uuid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Ufid {
+    /// The four 32-bit words, in the order `UUID_FMT` prints them.
+    pub parts: [u32; 4],
+}
 
 /// Which of OVS's two dump forms to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -18,18 +18,49 @@
 //!   is the value followed by the mask (NSH: each sub-attribute so).
 //! - `tnl_push`: `struct ovs_action_push_tnl` cut to
 //!   `offsetof(header) + header_len` (`odp_put_tnl_push_action()`).
-use super::attr::{self, arr, be16, be32, ne16, ne32, Attr, AttrIter};
-use super::consts::*;
-use super::key::{
-    decode_fixed, decode_tunnel, fixed_len, key_attr, put_key_attr, put_nsh_subattrs, put_payload,
+//!
+//! Rooms: this file holds the list walk and the small actions; `ct` the
+//! conntrack action and its NAT clause; `set` set and masked set;
+//! `userspace` the userspace action and its cookie; `tnl` `tnl_push`.
+
+use crate::netlink::attr::{self, arr, be16, be32, ne16, ne32, Attr, AttrIter};
+use crate::netlink::consts::{
+    action_attr_name, OVS_ACTION_ATTR_ADD_MPLS, OVS_ACTION_ATTR_CHECK_PKT_LEN,
+    OVS_ACTION_ATTR_CLONE, OVS_ACTION_ATTR_CT, OVS_ACTION_ATTR_CT_CLEAR, OVS_ACTION_ATTR_DEC_TTL,
+    OVS_ACTION_ATTR_DROP, OVS_ACTION_ATTR_HASH, OVS_ACTION_ATTR_LB_OUTPUT, OVS_ACTION_ATTR_METER,
+    OVS_ACTION_ATTR_OUTPUT, OVS_ACTION_ATTR_POP_ETH, OVS_ACTION_ATTR_POP_MPLS,
+    OVS_ACTION_ATTR_POP_NSH, OVS_ACTION_ATTR_POP_VLAN, OVS_ACTION_ATTR_PSAMPLE,
+    OVS_ACTION_ATTR_PUSH_ETH, OVS_ACTION_ATTR_PUSH_MPLS, OVS_ACTION_ATTR_PUSH_NSH,
+    OVS_ACTION_ATTR_PUSH_VLAN, OVS_ACTION_ATTR_RECIRC, OVS_ACTION_ATTR_SAMPLE, OVS_ACTION_ATTR_SET,
+    OVS_ACTION_ATTR_SET_MASKED, OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP,
+    OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
+    OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
+    OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_DEC_TTL_ATTR_ACTION, OVS_KEY_ATTR_NSH,
+    OVS_NSH_KEY_ATTR_BASE, OVS_NSH_KEY_ATTR_MD1, OVS_NSH_KEY_ATTR_MD2, OVS_PSAMPLE_ATTR_COOKIE,
+    OVS_PSAMPLE_ATTR_GROUP, OVS_PSAMPLE_COOKIE_MAX_SIZE, OVS_SAMPLE_ATTR_ACTIONS,
+    OVS_SAMPLE_ATTR_PROBABILITY, OVS_USERSPACE_ATTR_ACTIONS, OVS_USERSPACE_ATTR_EGRESS_TUN_PORT,
+    OVS_USERSPACE_ATTR_PID, OVS_USERSPACE_ATTR_USERDATA,
 };
-use super::{port_number, ErrorKind, NetlinkError, PortMap, MAX_ACTION_DEPTH};
-use crate::odp::{
+use crate::netlink::key::{
+    decode_fixed, decode_tunnel, fixed_len, key_attr, put_key_attr, put_payload,
+};
+use crate::netlink::nsh::decode_push_nsh;
+use crate::netlink::ErrorKind;
+use crate::netlink::{port_number, NetlinkError, PortMap, MAX_ACTION_DEPTH};
+use crate::{
     Action, Actions, CheckPktLen, CtAction, FlowKey, KeyAttr, Nat, NatAddrs, NatKind, OdpPort,
-    PortName, Psample, PushNsh, Sample, SetAction, SetField, UserCookie, Userspace,
+    PortName, Psample, Sample, SetAction, SetField, UserCookie, Userspace,
+};
+use {
+    ct::{decode_ct_into, encode_ct},
+    set::{decode_set, encode_set},
+    userspace::{decode_userspace, encode_cookie},
 };
 
+mod ct;
+mod set;
 mod tnl;
+mod userspace;
 
 pub use tnl::tnl_push_header;
 
@@ -38,7 +69,7 @@ pub use tnl::tnl_push_header;
 /// each length in its own `match` arm ([`fixed`]); a test holds the two
 /// together.
 #[cfg(test)]
-fn action_len(ty: u16) -> Result<Option<usize>, ()> {
+pub(crate) fn action_len(ty: u16) -> Result<Option<usize>, ()> {
     Ok(Some(match ty {
         OVS_ACTION_ATTR_OUTPUT | OVS_ACTION_ATTR_LB_OUTPUT | OVS_ACTION_ATTR_TUNNEL_POP => 4,
         OVS_ACTION_ATTR_METER | OVS_ACTION_ATTR_RECIRC | OVS_ACTION_ATTR_DROP => 4,
@@ -65,9 +96,6 @@ fn action_len(ty: u16) -> Result<Option<usize>, ()> {
     }))
 }
 
-// ---------------------------------------------------------------------------
-// Decoding
-
 /// Decodes an action list.  The empty list is OVS's `drop`.
 pub fn decode_actions(buf: &[u8]) -> Result<Actions, NetlinkError> {
     let mut out = Actions::new();
@@ -82,7 +110,7 @@ pub fn decode_actions_into(buf: &[u8], out: &mut Actions) -> Result<(), NetlinkE
     decode_list(buf, 0, 0, out)
 }
 
-fn decode_nested_list(a: &Attr<'_>, depth: usize) -> Result<Actions, NetlinkError> {
+pub(crate) fn decode_nested_list(a: &Attr<'_>, depth: usize) -> Result<Actions, NetlinkError> {
     if depth + 1 >= MAX_ACTION_DEPTH {
         return Err(NetlinkError::new(
             action_attr_name(a.ty),
@@ -95,7 +123,7 @@ fn decode_nested_list(a: &Attr<'_>, depth: usize) -> Result<Actions, NetlinkErro
     Ok(out)
 }
 
-fn decode_list(
+pub(crate) fn decode_list(
     buf: &[u8],
     base: usize,
     depth: usize,
@@ -127,7 +155,11 @@ fn decode_list(
 /// unknown types) out of line, in [`decode_variable`].
 /// Each action is pushed where it is built, not moved out as a `Result`.
 #[inline]
-fn decode_action_into(a: &Attr<'_>, depth: usize, out: &mut Actions) -> Result<(), NetlinkError> {
+pub(crate) fn decode_action_into(
+    a: &Attr<'_>,
+    depth: usize,
+    out: &mut Actions,
+) -> Result<(), NetlinkError> {
     let act = match a.ty {
         OVS_ACTION_ATTR_OUTPUT => Action::Output(OdpPort::Number(ne32(fixed::<4>(a)?, 0))),
         OVS_ACTION_ATTR_LB_OUTPUT => Action::LbOutput(ne32(fixed::<4>(a)?, 0)),
@@ -204,7 +236,7 @@ fn decode_action_into(a: &Attr<'_>, depth: usize, out: &mut Actions) -> Result<(
 
 /// `a`'s payload as a fixed-size one of `N` bytes, else the length error.
 #[inline(always)]
-fn fixed<'a, const N: usize>(a: &Attr<'a>) -> Result<&'a [u8; N], NetlinkError> {
+pub(crate) fn fixed<'a, const N: usize>(a: &Attr<'a>) -> Result<&'a [u8; N], NetlinkError> {
     match a.payload.first_chunk::<N>() {
         Some(p) if a.payload.len() == N => Ok(p),
         _ => Err(bad_len(a, N)),
@@ -213,18 +245,22 @@ fn fixed<'a, const N: usize>(a: &Attr<'a>) -> Result<&'a [u8; N], NetlinkError> 
 
 #[cold]
 #[inline(never)]
-fn bad_len(a: &Attr<'_>, expected: usize) -> NetlinkError {
+pub(crate) fn bad_len(a: &Attr<'_>, expected: usize) -> NetlinkError {
     NetlinkError::bad_len(action_attr_name(a.ty), a.offset, a.payload.len(), expected)
 }
 
 /// The variable-size and nested actions, and unknown types.
 #[inline(never)]
-fn decode_variable_into(a: &Attr<'_>, depth: usize, out: &mut Actions) -> Result<(), NetlinkError> {
+pub(crate) fn decode_variable_into(
+    a: &Attr<'_>,
+    depth: usize,
+    out: &mut Actions,
+) -> Result<(), NetlinkError> {
     out.push(decode_variable(a, depth)?);
     Ok(())
 }
 
-fn decode_variable(a: &Attr<'_>, depth: usize) -> Result<Action, NetlinkError> {
+pub(crate) fn decode_variable(a: &Attr<'_>, depth: usize) -> Result<Action, NetlinkError> {
     let nm = action_attr_name(a.ty);
     Ok(match a.ty {
         OVS_ACTION_ATTR_CT => {
@@ -370,28 +406,28 @@ fn decode_variable(a: &Attr<'_>, depth: usize) -> Result<Action, NetlinkError> {
     })
 }
 
-fn u32_attr(s: &Attr<'_>, nm: &'static str) -> Result<u32, NetlinkError> {
+pub(crate) fn u32_attr(s: &Attr<'_>, nm: &'static str) -> Result<u32, NetlinkError> {
     if s.payload.len() != 4 {
         return Err(NetlinkError::bad_len(nm, s.offset, s.payload.len(), 4));
     }
     Ok(ne32(s.payload, 0))
 }
 
-fn dec_ttl_attr_name(t: u16) -> &'static str {
+pub(crate) fn dec_ttl_attr_name(t: u16) -> &'static str {
     if t == OVS_DEC_TTL_ATTR_ACTION {
         "OVS_DEC_TTL_ATTR_ACTION"
     } else {
         "OVS_DEC_TTL_ATTR_?"
     }
 }
-fn sample_attr_name(t: u16) -> &'static str {
+pub(crate) fn sample_attr_name(t: u16) -> &'static str {
     match t {
         OVS_SAMPLE_ATTR_PROBABILITY => "OVS_SAMPLE_ATTR_PROBABILITY",
         OVS_SAMPLE_ATTR_ACTIONS => "OVS_SAMPLE_ATTR_ACTIONS",
         _ => "OVS_SAMPLE_ATTR_?",
     }
 }
-fn cpl_attr_name(t: u16) -> &'static str {
+pub(crate) fn cpl_attr_name(t: u16) -> &'static str {
     match t {
         OVS_CHECK_PKT_LEN_ATTR_PKT_LEN => "OVS_CHECK_PKT_LEN_ATTR_PKT_LEN",
         OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER => "OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER",
@@ -401,14 +437,14 @@ fn cpl_attr_name(t: u16) -> &'static str {
         _ => "OVS_CHECK_PKT_LEN_ATTR_?",
     }
 }
-fn psample_attr_name(t: u16) -> &'static str {
+pub(crate) fn psample_attr_name(t: u16) -> &'static str {
     match t {
         OVS_PSAMPLE_ATTR_GROUP => "OVS_PSAMPLE_ATTR_GROUP",
         OVS_PSAMPLE_ATTR_COOKIE => "OVS_PSAMPLE_ATTR_COOKIE",
         _ => "OVS_PSAMPLE_ATTR_?",
     }
 }
-fn userspace_attr_name(t: u16) -> &'static str {
+pub(crate) fn userspace_attr_name(t: u16) -> &'static str {
     match t {
         OVS_USERSPACE_ATTR_PID => "OVS_USERSPACE_ATTR_PID",
         OVS_USERSPACE_ATTR_USERDATA => "OVS_USERSPACE_ATTR_USERDATA",
@@ -419,7 +455,11 @@ fn userspace_attr_name(t: u16) -> &'static str {
 }
 
 /// A NUL-terminated string payload of at most `max` bytes (NUL included).
-fn string_payload<'a>(s: &Attr<'a>, nm: &'static str, max: usize) -> Result<&'a str, NetlinkError> {
+pub(crate) fn string_payload<'a>(
+    s: &Attr<'a>,
+    nm: &'static str,
+    max: usize,
+) -> Result<&'a str, NetlinkError> {
     let p = s.payload;
     let end = p.iter().position(|&b| b == 0).ok_or(NetlinkError::invalid(
         nm,
@@ -437,577 +477,6 @@ fn string_payload<'a>(s: &Attr<'a>, nm: &'static str, max: usize) -> Result<&'a 
         .map_err(|_| NetlinkError::invalid(nm, s.offset, "string is not UTF-8"))
 }
 
-/// Decodes `OVS_ACTION_ATTR_CT` into `ct` (a default one: fields the
-/// attribute does not give are left as they are).
-fn decode_ct_into(a: &Attr<'_>, ct: &mut CtAction) -> Result<(), NetlinkError> {
-    for s in a.nested(ct_attr_name) {
-        let s = s?;
-        let nm = ct_attr_name(s.ty);
-        let p = s.payload;
-        let want = |n: usize| {
-            if p.len() == n {
-                Ok(())
-            } else {
-                Err(NetlinkError::bad_len(nm, s.offset, p.len(), n))
-            }
-        };
-        match s.ty {
-            OVS_CT_ATTR_COMMIT => {
-                want(0)?;
-                ct.commit = true;
-            }
-            OVS_CT_ATTR_FORCE_COMMIT => {
-                want(0)?;
-                ct.force_commit = true;
-            }
-            OVS_CT_ATTR_ZONE => {
-                want(2)?;
-                ct.zone = ne16(p, 0);
-            }
-            OVS_CT_ATTR_MARK => {
-                want(8)?;
-                ct.mark = Some((ne32(p, 0), ne32(p, 4)));
-            }
-            OVS_CT_ATTR_LABELS => {
-                want(32)?;
-                ct.label = Some(Box::new((
-                    u128::from_ne_bytes(arr(p, 0)),
-                    u128::from_ne_bytes(arr(p, 16)),
-                )));
-            }
-            OVS_CT_ATTR_HELPER => {
-                // OVS policy: string of 1..=16 bytes (NUL included).
-                let h = string_payload(&s, nm, 16)?;
-                ct.helper = PortName::new(h);
-            }
-            OVS_CT_ATTR_TIMEOUT => {
-                let t = string_payload(&s, nm, 32)?;
-                ct.timeout = Some(t.into());
-            }
-            OVS_CT_ATTR_NAT => decode_nat_into(&s, ct.nat.insert(Nat::default()))?,
-            t => {
-                return Err(NetlinkError::new(
-                    nm,
-                    s.offset,
-                    ErrorKind::UnknownAttr { ty: t },
-                ))
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Decodes `OVS_CT_ATTR_NAT` into `nat` (a default one), in place.
-fn decode_nat_into(a: &Attr<'_>, nat: &mut Nat) -> Result<(), NetlinkError> {
-    let (mut min, mut max): (Option<&[u8]>, Option<&[u8]>) = (None, None);
-    for s in a.nested(nat_attr_name) {
-        let s = s?;
-        let nm = nat_attr_name(s.ty);
-        let p = s.payload;
-        let flag = || {
-            if p.is_empty() {
-                Ok(())
-            } else {
-                Err(NetlinkError::bad_len(nm, s.offset, p.len(), 0))
-            }
-        };
-        match s.ty {
-            OVS_NAT_ATTR_SRC | OVS_NAT_ATTR_DST => {
-                flag()?;
-                if nat.kind != NatKind::Any {
-                    return Err(NetlinkError::invalid(nm, s.offset, "both src and dst NAT"));
-                }
-                nat.kind = if s.ty == OVS_NAT_ATTR_SRC {
-                    NatKind::Src
-                } else {
-                    NatKind::Dst
-                };
-            }
-            OVS_NAT_ATTR_IP_MIN | OVS_NAT_ATTR_IP_MAX => {
-                if p.len() != 4 && p.len() != 16 {
-                    return Err(NetlinkError::invalid(
-                        nm,
-                        s.offset,
-                        "address is neither 4 nor 16 bytes",
-                    ));
-                }
-                if s.ty == OVS_NAT_ATTR_IP_MIN {
-                    min = Some(p)
-                } else {
-                    max = Some(p)
-                }
-            }
-            OVS_NAT_ATTR_PROTO_MIN | OVS_NAT_ATTR_PROTO_MAX => {
-                if p.len() != 2 {
-                    return Err(NetlinkError::bad_len(nm, s.offset, p.len(), 2));
-                }
-                if s.ty == OVS_NAT_ATTR_PROTO_MIN {
-                    nat.proto_min = ne16(p, 0)
-                } else {
-                    nat.proto_max = ne16(p, 0)
-                }
-            }
-            OVS_NAT_ATTR_PERSISTENT => {
-                flag()?;
-                nat.persistent = true;
-            }
-            OVS_NAT_ATTR_PROTO_HASH => {
-                flag()?;
-                nat.hash = true;
-            }
-            OVS_NAT_ATTR_PROTO_RANDOM => {
-                flag()?;
-                nat.random = true;
-            }
-            t => {
-                return Err(NetlinkError::new(
-                    nm,
-                    s.offset,
-                    ErrorKind::UnknownAttr { ty: t },
-                ))
-            }
-        }
-    }
-    nat.addrs = match (min, max) {
-        (None, None) => NatAddrs::None,
-        (Some(lo), hi) => {
-            if hi.is_some_and(|h| h.len() != lo.len()) {
-                return Err(NetlinkError::invalid(
-                    "OVS_NAT_ATTR_IP_MAX",
-                    a.offset,
-                    "IP address sizes do not match",
-                ));
-            }
-            if lo.len() == 4 {
-                NatAddrs::V4 {
-                    min: be32(lo, 0),
-                    max: hi.map_or(0, |h| be32(h, 0)),
-                }
-            } else {
-                NatAddrs::V6(Box::new((arr(lo, 0), hi.map_or([0; 16], |h| arr(h, 0)))))
-            }
-        }
-        (None, Some(_)) => {
-            return Err(NetlinkError::invalid(
-                "OVS_NAT_ATTR_IP_MAX",
-                a.offset,
-                "range max without min",
-            ))
-        }
-    };
-    Ok(())
-}
-
-/// `struct user_action_cookie` (OVS `lib/odp-util.h`, 48 bytes): u16 type,
-/// u16 ofp_in_port, 16-byte ofproto UUID, then the union at offset 20.
-fn decode_cookie(p: &[u8]) -> Option<UserCookie> {
-    if p.len() != USER_ACTION_COOKIE_LEN {
-        return None;
-    }
-    let u = 20;
-    Some(match ne16(p, 0) {
-        USER_ACTION_COOKIE_SFLOW => {
-            let tci = be16(p, u);
-            UserCookie::Sflow {
-                vid: tci & 0x0fff,
-                pcp: (tci >> 13) as u8,
-                output: ne32(p, u + 4),
-            }
-        }
-        USER_ACTION_COOKIE_SLOW_PATH => {
-            let reason = ne32(p, u + 4);
-            let mut s = String::new();
-            for (i, n) in SLOW_PATH_REASON_NAMES.iter().enumerate() {
-                if reason & (1 << i) != 0 {
-                    if !s.is_empty() {
-                        s.push(',');
-                    }
-                    s.push_str(n);
-                }
-            }
-            if reason >> SLOW_PATH_REASON_NAMES.len() != 0 {
-                return None;
-            }
-            UserCookie::SlowPath(s)
-        }
-        USER_ACTION_COOKIE_FLOW_SAMPLE => UserCookie::FlowSample {
-            probability: ne16(p, u),
-            collector_set_id: ne32(p, u + 4),
-            obs_domain_id: ne32(p, u + 8),
-            obs_point_id: ne32(p, u + 12),
-            output_port: OdpPort::Number(ne32(p, u + 16)),
-            // enum nx_action_sample_direction: 0 default, 1 ingress, 2 egress.
-            ingress: match ne32(p, u + 20) {
-                1 => Some(true),
-                2 => Some(false),
-                _ => None,
-            },
-        },
-        USER_ACTION_COOKIE_IPFIX => UserCookie::Ipfix {
-            output_port: OdpPort::Number(ne32(p, u)),
-        },
-        USER_ACTION_COOKIE_CONTROLLER => UserCookie::Controller {
-            dont_send: p[u] != 0,
-            continuation: p[u + 1] != 0,
-            reason: ne16(p, u + 2),
-            recirc_id: ne32(p, u + 4),
-            // ovs_32aligned_be64: two be32 halves, high first.
-            rule_cookie: (u64::from(be32(p, u + 8)) << 32) | u64::from(be32(p, u + 12)),
-            controller_id: ne16(p, u + 16),
-            max_len: ne16(p, u + 18),
-        },
-        _ => return None,
-    })
-}
-
-fn encode_cookie(
-    c: &UserCookie,
-    ports: &mut dyn PortMap,
-) -> Result<Option<[u8; USER_ACTION_COOKIE_LEN]>, NetlinkError> {
-    let mut p = [0u8; USER_ACTION_COOKIE_LEN];
-    // OVS's text parser leaves ofp_in_port = OFPP_NONE (0xffff) and a zero UUID.
-    p[2..4].copy_from_slice(&0xffffu16.to_ne_bytes());
-    let u = 20;
-    let put16 =
-        |p: &mut [u8; 48], at: usize, v: u16| p[at..at + 2].copy_from_slice(&v.to_ne_bytes());
-    let put32 =
-        |p: &mut [u8; 48], at: usize, v: u32| p[at..at + 4].copy_from_slice(&v.to_ne_bytes());
-    const NM: &str = "OVS_USERSPACE_ATTR_USERDATA";
-    match c {
-        UserCookie::Sflow { vid, pcp, output } => {
-            put16(&mut p, 0, USER_ACTION_COOKIE_SFLOW);
-            let tci = (u16::from(*pcp) << 13)
-                | (vid & 0x0fff)
-                | if *vid != 0 || *pcp != 0 { 0x1000 } else { 0 };
-            p[u..u + 2].copy_from_slice(&tci.to_be_bytes());
-            put32(&mut p, u + 4, *output);
-        }
-        UserCookie::SlowPath(reasons) => {
-            put16(&mut p, 0, USER_ACTION_COOKIE_SLOW_PATH);
-            let mut bits = 0u32;
-            for r in reasons.split(',').filter(|r| !r.is_empty()) {
-                let i = SLOW_PATH_REASON_NAMES.iter().position(|n| *n == r).ok_or(
-                    NetlinkError::new(NM, 0, ErrorKind::Unsupported("an unknown slow_path reason")),
-                )?;
-                bits |= 1 << i;
-            }
-            put32(&mut p, u + 4, bits);
-        }
-        UserCookie::FlowSample {
-            probability,
-            collector_set_id,
-            obs_domain_id,
-            obs_point_id,
-            output_port,
-            ingress,
-        } => {
-            put16(&mut p, 0, USER_ACTION_COOKIE_FLOW_SAMPLE);
-            put16(&mut p, u, *probability);
-            put32(&mut p, u + 4, *collector_set_id);
-            put32(&mut p, u + 8, *obs_domain_id);
-            put32(&mut p, u + 12, *obs_point_id);
-            put32(&mut p, u + 16, port_number(output_port, ports, NM)?);
-            put32(
-                &mut p,
-                u + 20,
-                match ingress {
-                    None => 0,
-                    Some(true) => 1,
-                    Some(false) => 2,
-                },
-            );
-        }
-        UserCookie::Ipfix { output_port } => {
-            put16(&mut p, 0, USER_ACTION_COOKIE_IPFIX);
-            put32(&mut p, u, port_number(output_port, ports, NM)?);
-        }
-        UserCookie::Controller {
-            reason,
-            dont_send,
-            continuation,
-            recirc_id,
-            rule_cookie,
-            controller_id,
-            max_len,
-        } => {
-            put16(&mut p, 0, USER_ACTION_COOKIE_CONTROLLER);
-            p[u] = u8::from(*dont_send);
-            p[u + 1] = u8::from(*continuation);
-            put16(&mut p, u + 2, *reason);
-            put32(&mut p, u + 4, *recirc_id);
-            p[u + 8..u + 12].copy_from_slice(&((rule_cookie >> 32) as u32).to_be_bytes());
-            p[u + 12..u + 16].copy_from_slice(&(*rule_cookie as u32).to_be_bytes());
-            put16(&mut p, u + 16, *controller_id);
-            put16(&mut p, u + 18, *max_len);
-        }
-        _ => return Ok(None),
-    }
-    Ok(Some(p))
-}
-
-fn decode_userspace(a: &Attr<'_>) -> Result<Userspace, NetlinkError> {
-    let mut u = Userspace {
-        pid: 0,
-        cookie: None,
-        actions: false,
-        tunnel_out_port: None,
-    };
-    let mut have_pid = false;
-    for s in a.nested(userspace_attr_name) {
-        let s = s?;
-        match s.ty {
-            OVS_USERSPACE_ATTR_PID => {
-                u.pid = u32_attr(&s, "OVS_USERSPACE_ATTR_PID")?;
-                have_pid = true;
-            }
-            OVS_USERSPACE_ATTR_USERDATA => {
-                u.cookie = Some(
-                    decode_cookie(s.payload)
-                        .unwrap_or_else(|| UserCookie::Userdata(s.payload.to_vec())),
-                );
-            }
-            OVS_USERSPACE_ATTR_EGRESS_TUN_PORT => {
-                u.tunnel_out_port = Some(OdpPort::Number(u32_attr(
-                    &s,
-                    "OVS_USERSPACE_ATTR_EGRESS_TUN_PORT",
-                )?));
-            }
-            OVS_USERSPACE_ATTR_ACTIONS => u.actions = true,
-            t => {
-                return Err(NetlinkError::new(
-                    userspace_attr_name(t),
-                    s.offset,
-                    ErrorKind::UnknownAttr { ty: t },
-                ))
-            }
-        }
-    }
-    if !have_pid {
-        return Err(NetlinkError::invalid(
-            "OVS_ACTION_ATTR_USERSPACE",
-            a.offset,
-            "missing OVS_USERSPACE_ATTR_PID",
-        ));
-    }
-    Ok(u)
-}
-
-fn decode_push_nsh(a: &Attr<'_>) -> Result<PushNsh, NetlinkError> {
-    let mut n = PushNsh {
-        ttl: 63,
-        ..PushNsh::default()
-    };
-    let mut inner = None;
-    for s in a.nested(key_attr_name) {
-        let s = s?;
-        if s.ty != OVS_KEY_ATTR_NSH || inner.is_some() {
-            return Err(NetlinkError::invalid(
-                key_attr_name(s.ty),
-                s.offset,
-                "push_nsh holds exactly one OVS_KEY_ATTR_NSH",
-            ));
-        }
-        inner = Some(s);
-    }
-    let Some(inner) = inner else {
-        return Err(NetlinkError::invalid(
-            "OVS_ACTION_ATTR_PUSH_NSH",
-            a.offset,
-            "push_nsh holds exactly one OVS_KEY_ATTR_NSH",
-        ));
-    };
-    for s in inner.nested(|t| match t {
-        OVS_NSH_KEY_ATTR_BASE => "OVS_NSH_KEY_ATTR_BASE",
-        OVS_NSH_KEY_ATTR_MD1 => "OVS_NSH_KEY_ATTR_MD1",
-        OVS_NSH_KEY_ATTR_MD2 => "OVS_NSH_KEY_ATTR_MD2",
-        _ => "OVS_NSH_KEY_ATTR_?",
-    }) {
-        let s = s?;
-        let p = s.payload;
-        match s.ty {
-            OVS_NSH_KEY_ATTR_BASE => {
-                if p.len() != 8 {
-                    return Err(NetlinkError::bad_len(
-                        "OVS_NSH_KEY_ATTR_BASE",
-                        s.offset,
-                        p.len(),
-                        8,
-                    ));
-                }
-                (n.flags, n.ttl, n.mdtype, n.np) = (p[0], p[1], p[2], p[3]);
-                let path = be32(p, 4);
-                (n.spi, n.si) = (path >> 8, path as u8);
-            }
-            OVS_NSH_KEY_ATTR_MD1 => {
-                if p.len() != 16 {
-                    return Err(NetlinkError::bad_len(
-                        "OVS_NSH_KEY_ATTR_MD1",
-                        s.offset,
-                        p.len(),
-                        16,
-                    ));
-                }
-                for i in 0..4 {
-                    n.context[i] = be32(p, 4 * i);
-                }
-            }
-            OVS_NSH_KEY_ATTR_MD2 => n.md2 = p.to_vec(),
-            t => {
-                return Err(NetlinkError::new(
-                    "OVS_NSH_KEY_ATTR_?",
-                    s.offset,
-                    ErrorKind::UnknownAttr { ty: t },
-                ))
-            }
-        }
-    }
-    Ok(n)
-}
-
-fn decode_set(a: &Attr<'_>, masked: bool) -> Result<SetAction, NetlinkError> {
-    let nm = action_attr_name(a.ty);
-    let mut it = a.nested(key_attr_name);
-    let Some(inner) = it.next() else {
-        return Err(NetlinkError::invalid(
-            nm,
-            a.offset,
-            "set without a key attribute",
-        ));
-    };
-    let inner = inner?;
-    if let Some(extra) = it.next() {
-        let off = extra.map_or_else(|e| e.offset, |x| x.offset);
-        return Err(NetlinkError::invalid(
-            nm,
-            off,
-            "set with more than one key attribute",
-        ));
-    }
-    let Some(attr) = key_attr(inner.ty) else {
-        return Err(NetlinkError::new(
-            key_attr_name(inner.ty),
-            inner.offset,
-            ErrorKind::UnknownAttr { ty: inner.ty },
-        ));
-    };
-    let kn = key_attr_name(inner.ty);
-    let mut key = FlowKey::default();
-    let mut mask = FlowKey::default();
-    match attr {
-        KeyAttr::Tunnel if !masked => decode_tunnel(&inner, false, &mut key.tunnel)?,
-        KeyAttr::Nsh if masked => decode_set_nsh(&inner, &mut key, &mut mask)?,
-        KeyAttr::Encap | KeyAttr::Tunnel | KeyAttr::Nsh => {
-            return Err(NetlinkError::invalid(
-                kn,
-                inner.offset,
-                "attribute cannot be set this way",
-            ));
-        }
-        _ if masked => {
-            let p = inner.payload;
-            if let Some(n) = fixed_len(attr) {
-                if p.len() != 2 * n {
-                    return Err(NetlinkError::bad_len(kn, inner.offset, p.len(), 2 * n));
-                }
-            } else if p.len() % 8 != 0 {
-                return Err(NetlinkError::invalid(
-                    kn,
-                    inner.offset,
-                    "MPLS value and mask differ in length",
-                ));
-            }
-            let half = p.len() / 2;
-            decode_fixed(attr, &p[..half], inner.offset, &mut key)?;
-            decode_fixed(attr, &p[half..], inner.offset, &mut mask)?;
-        }
-        _ => decode_fixed(attr, inner.payload, inner.offset, &mut key)?,
-    }
-    key.present.insert(attr);
-    mask.present.insert(attr);
-    if !masked {
-        mask = super::key::exact_mask(&key);
-    }
-    Ok(SetAction {
-        masked,
-        field: set_field(attr, key, mask),
-    })
-}
-
-fn decode_set_nsh(a: &Attr<'_>, key: &mut FlowKey, mask: &mut FlowKey) -> Result<(), NetlinkError> {
-    for s in a.nested(|_| "OVS_NSH_KEY_ATTR") {
-        let s = s?;
-        let p = s.payload;
-        let (n, nm) = match s.ty {
-            OVS_NSH_KEY_ATTR_BASE => (8, "OVS_NSH_KEY_ATTR_BASE"),
-            OVS_NSH_KEY_ATTR_MD1 => (16, "OVS_NSH_KEY_ATTR_MD1"),
-            t => {
-                return Err(NetlinkError::new(
-                    "OVS_NSH_KEY_ATTR_?",
-                    s.offset,
-                    ErrorKind::UnknownAttr { ty: t },
-                ))
-            }
-        };
-        if p.len() != 2 * n {
-            return Err(NetlinkError::bad_len(nm, s.offset, p.len(), 2 * n));
-        }
-        for (half, out) in [(&p[..n], &mut *key), (&p[n..], &mut *mask)] {
-            if n == 8 {
-                let h = &mut out.nsh;
-                (h.flags, h.ttl, h.mdtype, h.np) = (half[0], half[1], half[2], half[3]);
-                let path = be32(half, 4);
-                (h.spi, h.si) = (path >> 8, path as u8);
-            } else {
-                for i in 0..4 {
-                    out.nsh.context[i] = be32(half, 4 * i);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn set_field(attr: KeyAttr, key: FlowKey, mask: FlowKey) -> SetField {
-    match attr {
-        KeyAttr::Ethernet => SetField::Eth {
-            key: key.eth,
-            mask: mask.eth,
-        },
-        KeyAttr::Ipv4 => SetField::Ipv4 {
-            key: key.ipv4,
-            mask: mask.ipv4,
-        },
-        KeyAttr::Tcp => SetField::Tcp {
-            key: key.tcp,
-            mask: mask.tcp,
-        },
-        KeyAttr::Udp => SetField::Udp {
-            key: key.udp,
-            mask: mask.udp,
-        },
-        KeyAttr::Sctp => SetField::Sctp {
-            key: key.sctp,
-            mask: mask.sctp,
-        },
-        KeyAttr::Priority => SetField::SkbPriority {
-            key: key.skb_priority,
-            mask: mask.skb_priority,
-        },
-        KeyAttr::SkbMark => SetField::SkbMark {
-            key: key.skb_mark,
-            mask: mask.skb_mark,
-        },
-        _ => SetField::Other {
-            attr,
-            key: Box::new(key),
-            mask: Box::new(mask),
-        },
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Encoding
-
 /// Appends `actions` as `OVS_ACTION_ATTR_*` attributes.  Port names go
 /// through `ports`.  The empty list encodes as nothing (OVS's `drop`).
 pub fn encode_actions(
@@ -1018,7 +487,7 @@ pub fn encode_actions(
     encode_list(actions, ports, out, 0)
 }
 
-fn encode_list(
+pub(crate) fn encode_list(
     actions: &[Action],
     ports: &mut dyn PortMap,
     out: &mut Vec<u8>,
@@ -1037,7 +506,7 @@ fn encode_list(
     Ok(())
 }
 
-fn nested_list(
+pub(crate) fn nested_list(
     ty: u16,
     list: &[Action],
     ports: &mut dyn PortMap,
@@ -1050,7 +519,7 @@ fn nested_list(
     Ok(())
 }
 
-fn encode_action(
+pub(crate) fn encode_action(
     a: &Action,
     ports: &mut dyn PortMap,
     out: &mut Vec<u8>,
@@ -1212,175 +681,11 @@ fn encode_action(
     Ok(())
 }
 
-/// `ct` in the order OVS's `parse_conntrack_action()` writes it.
-fn encode_ct(ct: &CtAction, out: &mut Vec<u8>) {
-    let at = attr::start_nested(out, OVS_ACTION_ATTR_CT);
-    if ct.force_commit {
-        attr::put_flag(out, OVS_CT_ATTR_FORCE_COMMIT);
-    } else if ct.commit {
-        attr::put_flag(out, OVS_CT_ATTR_COMMIT);
-    }
-    if ct.zone != 0 {
-        attr::put_u16(out, OVS_CT_ATTR_ZONE, ct.zone);
-    }
-    if let Some((v, m)) = ct.mark {
-        let mut b = [0u8; 8];
-        b[..4].copy_from_slice(&v.to_ne_bytes());
-        b[4..].copy_from_slice(&m.to_ne_bytes());
-        attr::put(out, OVS_CT_ATTR_MARK, &b);
-    }
-    if let Some(l) = ct.label.as_ref() {
-        let mut b = [0u8; 32];
-        b[..16].copy_from_slice(&l.0.to_ne_bytes());
-        b[16..].copy_from_slice(&l.1.to_ne_bytes());
-        attr::put(out, OVS_CT_ATTR_LABELS, &b);
-    }
-    if let Some(h) = ct.helper.as_ref() {
-        attr::put_string(out, OVS_CT_ATTR_HELPER, h.as_str().as_bytes());
-    }
-    if let Some(t) = ct.timeout.as_ref() {
-        attr::put_string(out, OVS_CT_ATTR_TIMEOUT, t.as_bytes());
-    }
-    if let Some(nat) = ct.nat.as_ref() {
-        encode_nat(nat, out);
-    }
-    attr::end_nested(out, at);
-}
-
-/// `nl_msg_put_nat()` order: type flag, IP_MIN, IP_MAX (when above min),
-/// PROTO_MIN, PROTO_MAX (when above min), PERSISTENT, PROTO_HASH,
-/// PROTO_RANDOM; nothing but the nest for a plain `nat`.
-fn encode_nat(nat: &Nat, out: &mut Vec<u8>) {
-    let at = attr::start_nested(out, OVS_CT_ATTR_NAT);
-    let ty = match nat.kind {
-        NatKind::Src => Some(OVS_NAT_ATTR_SRC),
-        NatKind::Dst => Some(OVS_NAT_ATTR_DST),
-        NatKind::Any => None,
-    };
-    if let Some(ty) = ty {
-        attr::put_flag(out, ty);
-        match &nat.addrs {
-            NatAddrs::None => {}
-            NatAddrs::V4 { min, max } => {
-                attr::put_be32(out, OVS_NAT_ATTR_IP_MIN, *min);
-                if max > min {
-                    attr::put_be32(out, OVS_NAT_ATTR_IP_MAX, *max);
-                }
-            }
-            NatAddrs::V6(r) => {
-                attr::put(out, OVS_NAT_ATTR_IP_MIN, &r.0);
-                if r.1 > r.0 {
-                    attr::put(out, OVS_NAT_ATTR_IP_MAX, &r.1);
-                }
-            }
-        }
-        if nat.proto_min != 0 {
-            attr::put_u16(out, OVS_NAT_ATTR_PROTO_MIN, nat.proto_min);
-            if nat.proto_max > nat.proto_min {
-                attr::put_u16(out, OVS_NAT_ATTR_PROTO_MAX, nat.proto_max);
-            }
-        }
-        if nat.persistent {
-            attr::put_flag(out, OVS_NAT_ATTR_PERSISTENT);
-        }
-        if nat.hash {
-            attr::put_flag(out, OVS_NAT_ATTR_PROTO_HASH);
-        }
-        if nat.random {
-            attr::put_flag(out, OVS_NAT_ATTR_PROTO_RANDOM);
-        }
-    }
-    attr::end_nested(out, at);
-}
-
-fn split_set(f: &SetField) -> (KeyAttr, FlowKey, FlowKey) {
-    let mut k = FlowKey::default();
-    let mut m = FlowKey::default();
-    let attr = match f {
-        SetField::Eth { key, mask } => {
-            (k.eth, m.eth) = (*key, *mask);
-            KeyAttr::Ethernet
-        }
-        SetField::Ipv4 { key, mask } => {
-            (k.ipv4, m.ipv4) = (*key, *mask);
-            KeyAttr::Ipv4
-        }
-        SetField::Tcp { key, mask } => {
-            (k.tcp, m.tcp) = (*key, *mask);
-            KeyAttr::Tcp
-        }
-        SetField::Udp { key, mask } => {
-            (k.udp, m.udp) = (*key, *mask);
-            KeyAttr::Udp
-        }
-        SetField::Sctp { key, mask } => {
-            (k.sctp, m.sctp) = (*key, *mask);
-            KeyAttr::Sctp
-        }
-        SetField::SkbPriority { key, mask } => {
-            (k.skb_priority, m.skb_priority) = (*key, *mask);
-            KeyAttr::Priority
-        }
-        SetField::SkbMark { key, mask } => {
-            (k.skb_mark, m.skb_mark) = (*key, *mask);
-            KeyAttr::SkbMark
-        }
-        SetField::Other { attr, key, mask } => {
-            k = (**key).clone();
-            m = (**mask).clone();
-            *attr
-        }
-        #[allow(unreachable_patterns)]
-        _ => KeyAttr::Encap,
-    };
-    k.present.insert(attr);
-    m.present.insert(attr);
-    (attr, k, m)
-}
-
-fn encode_set(
-    s: &SetAction,
-    ports: &mut dyn PortMap,
-    out: &mut Vec<u8>,
-) -> Result<(), NetlinkError> {
-    // Common inline forms first: no FlowKey construction needed.
-    let (attr, k, m) = split_set(&s.field);
-    if !s.masked {
-        let at = attr::start_nested(out, OVS_ACTION_ATTR_SET);
-        put_key_attr(attr, &k, false, ports, out, 0)?;
-        attr::end_nested(out, at);
-        return Ok(());
-    }
-    let kn = key_attr_name(attr as u16);
-    let at = attr::start_nested(out, OVS_ACTION_ATTR_SET_MASKED);
-    match attr {
-        KeyAttr::Nsh => {
-            let n = attr::start_nested(out, OVS_KEY_ATTR_NSH);
-            put_nsh_subattrs(&k, false, out, true, Some(&m));
-            attr::end_nested(out, n);
-        }
-        KeyAttr::Encap | KeyAttr::Tunnel => {
-            return Err(NetlinkError::new(
-                kn,
-                0,
-                ErrorKind::Unsupported("a masked set of this attribute"),
-            ));
-        }
-        _ => {
-            let inner = attr::start_unspec(out, attr as u16);
-            put_payload(attr, &k, out)?;
-            put_payload(attr, &m, out)?;
-            attr::end_unspec(out, inner);
-        }
-    }
-    attr::end_nested(out, at);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::odp::netlink::NoPortNames;
+    use crate::netlink::consts::*;
+    use crate::netlink::NoPortNames;
 
     fn enc(list: &[Action]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -1466,8 +771,8 @@ mod tests {
 
     #[test]
     fn masked_set_is_value_then_mask() {
-        let key = crate::odp::PortsKey { src: 0, dst: 8080 };
-        let mask = crate::odp::PortsKey {
+        let key = crate::PortsKey { src: 0, dst: 8080 };
+        let mask = crate::PortsKey {
             src: 0,
             dst: 0xffff,
         };

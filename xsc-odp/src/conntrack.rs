@@ -10,8 +10,8 @@
 //! Invariant: every optional part is an `Option` that is `Some` exactly when
 //! the line had it, so formatting gives the line back.
 use super::error::{Context, ErrorKind, ParseError};
+use super::key::flags::format_flags;
 use super::key::PortName;
-use super::key_text::format_flags;
 use super::lex::{Cursor, PResult};
 use super::write as w;
 use core::fmt;
