@@ -526,6 +526,14 @@ main(int argc, char **argv)
         } else if (!reason[0]) {
             rc = fail("flow %zu is %s without a reason", i, state_name(s));
             goto out;
+        } else {
+            /* The same state, with the reason's stable machine name. */
+            char name[XSC_REASON_NAME_MAX];
+            int n = xsc_flow_reason_name(h, f->ufid, name, sizeof name);
+            if (n != s || !name[0]) {
+                rc = fail("flow %zu: reason name: %d '%s' %s", i, n, name, xsc_last_error());
+                goto out;
+            }
         }
     }
     for (size_t i = 0; i < n_conns; i++) {
@@ -547,6 +555,14 @@ main(int argc, char **argv)
         } else if (!reason[0]) {
             rc = fail("connection %zu is %s without a reason", i + 1, state_name(s));
             goto out;
+        } else {
+            char name[XSC_REASON_NAME_MAX];
+            int n = xsc_ct_reason_name(h, c->line, strlen(c->line), name, sizeof name);
+            if (n != s || !name[0]) {
+                rc = fail("connection %zu: reason name: %d '%s' %s", i + 1, n, name,
+                          xsc_last_error());
+                goto out;
+            }
         }
     }
 

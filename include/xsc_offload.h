@@ -276,6 +276,22 @@ int xsc_flow_del(struct xsc_offloader *offloader, const uint32_t ufid[4]);
 int xsc_flow_get(const struct xsc_offloader *offloader, const uint32_t ufid[4],
                  char *reason, size_t reason_size);
 
+/* Machine names never exceed this many bytes, NUL included. */
+#define XSC_REASON_NAME_MAX 64
+
+/*
+ * The state of the flow of this UFID, as xsc_flow_get(), with the machine
+ * name of its reason instead of the sentence: name/name_size as
+ * reason/reason_size there, receiving "" unless the flow is rejected or
+ * failed. The names of rejections ("ct_state_new", "ct_label_mask",
+ * "profile_item", "unsupported_action", ...) and of failures ("device",
+ * "lower", "store") are stable: a name is never changed nor reused for
+ * another reason, so programs may count and match them (xsc-offload plan
+ * --json prints the same names). Lock-free. Errors: as xsc_flow_get().
+ */
+int xsc_flow_reason_name(const struct xsc_offloader *offloader, const uint32_t ufid[4],
+                         char *name, size_t name_size);
+
 /* A flow's statistics from the hardware counters. */
 struct xsc_flow_stats {
     uint64_t packets;
@@ -322,6 +338,11 @@ int xsc_ct_del(struct xsc_offloader *offloader, const char *line, size_t len);
 /* A connection's state (XSC_STATE_*) and reason, as xsc_flow_get(). */
 int xsc_ct_get(const struct xsc_offloader *offloader, const char *line, size_t len,
                char *reason, size_t reason_size);
+
+/* A connection's state and the machine name of its reason, as
+ * xsc_flow_reason_name(). */
+int xsc_ct_reason_name(const struct xsc_offloader *offloader, const char *line, size_t len,
+                       char *name, size_t name_size);
 
 /* A connection's hardware counters, per direction. */
 struct xsc_ct_stats {

@@ -568,6 +568,7 @@ fn the_headers_constants_are_the_librarys() {
         ("XSC_STATE_REJECTED", XSC_STATE_REJECTED.into()),
         ("XSC_STATE_FAILED", XSC_STATE_FAILED.into()),
         ("XSC_REASON_MAX", XSC_REASON_MAX as i64),
+        ("XSC_REASON_NAME_MAX", XSC_REASON_NAME_MAX as i64),
         ("XSC_VERSION_MAJOR", XSC_VERSION_MAJOR.into()),
         ("XSC_VERSION_MINOR", XSC_VERSION_MINOR.into()),
         ("XSC_VERSION_PATCH", XSC_VERSION_PATCH.into()),
@@ -648,7 +649,7 @@ fn declared_functions() -> Vec<String> {
 #[test]
 fn the_header_declares_every_exported_function_and_layouts_agree() {
     let exported = exported_functions();
-    assert_eq!(exported.len(), 21, "{exported:?}");
+    assert_eq!(exported.len(), 23, "{exported:?}");
     assert_eq!(declared_functions(), exported);
 
     // The C compiler's layout of each struct, and a link of every function
@@ -919,6 +920,18 @@ fn a_rejected_flow_says_why() {
         assert_eq!(s, XSC_STATE_REJECTED);
         let cut = CStr::from_ptr(small.as_ptr()).to_str().unwrap();
         assert_eq!(cut, format!("{}...", &why[..4]));
+        // The reason's machine name, the one plan --json prints.
+        let mut name = [0x55 as c_char; XSC_REASON_NAME_MAX];
+        let s = xsc_flow_reason_name(h.0, ufid.parts.as_ptr(), name.as_mut_ptr(), name.len());
+        assert_eq!(s, XSC_STATE_REJECTED);
+        assert_eq!(
+            CStr::from_ptr(name.as_ptr()).to_str().unwrap(),
+            "ct_state_new"
+        );
+        assert_eq!(
+            xsc_flow_reason_name(h.0, ufid.parts.as_ptr(), std::ptr::null_mut(), 0),
+            XSC_STATE_REJECTED
+        );
         let mut stats = xsc_flow_stats::default();
         assert_eq!(xsc_flow_stats(h.0, ufid.parts.as_ptr(), &mut stats), XSC_OK);
         assert_eq!(stats.offloaded, 0);

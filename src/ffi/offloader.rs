@@ -28,6 +28,8 @@ pub const XSC_STATE_REJECTED: c_int = 2;
 pub const XSC_STATE_FAILED: c_int = 3;
 /// `XSC_REASON_MAX`: the longest reason, NUL included.
 pub const XSC_REASON_MAX: usize = 512;
+/// `XSC_REASON_NAME_MAX`: the longest machine name of a reason, NUL included.
+pub const XSC_REASON_NAME_MAX: usize = 64;
 
 /// "xsc offl" — the first word of every live handle.
 const MAGIC: u64 = 0x7873_6320_6f66_666c;
@@ -143,6 +145,23 @@ fn report_state(state: &FlowState, reason: Option<&mut [u8]>) -> Result<c_int, E
     };
     if let Some(buf) = reason {
         args::write_reason(buf, text.as_deref().unwrap_or(""));
+    }
+    Ok(code)
+}
+
+/// Like [`report_state`], with the reason's stable machine name ("" unless
+/// rejected or failed) instead of its sentence.
+fn report_state_name(state: &FlowState, name: Option<&mut [u8]>) -> Result<c_int, Error> {
+    let (code, text) = match state {
+        FlowState::Pending => (XSC_STATE_PENDING, ""),
+        FlowState::Offloaded => (XSC_STATE_OFFLOADED, ""),
+        FlowState::Rejected(r) => (XSC_STATE_REJECTED, r.name()),
+        FlowState::Failed(e) => (XSC_STATE_FAILED, e.name()),
+        // Only completions carry Removed; a lookup never should.
+        FlowState::Removed => return Err(Error::not_found("it")),
+    };
+    if let Some(buf) = name {
+        args::write_reason(buf, text);
     }
     Ok(code)
 }
@@ -359,6 +378,33 @@ pub unsafe extern "C" fn xsc_flow_get(
     })
 }
 
+/// A flow's state and the machine name of its reason. See `xsc_offload.h`.
+///
+/// # Safety
+/// As [`xsc_flow_get`], with `name`/`name_size` for `reason`/`reason_size`.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_flow_reason_name(
+    offloader: *const xsc_offloader,
+    ufid: *const u32,
+    name: *mut c_char,
+    name_size: usize,
+) -> c_int {
+    guard("xsc_flow_reason_name", || {
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
+        let h = unsafe { handle(offloader) }?;
+        // Safety: `ufid` is NULL or points to four readable uint32_t (the
+        // contract); args::ufid refuses NULL and misaligned pointers.
+        let ufid = unsafe { args::ufid(ufid) }?;
+        // Safety: `name` is NULL or writable for `name_size` bytes (the
+        // contract); args::reason_buf refuses NULL with a size.
+        let name = unsafe { args::reason_buf(name, name_size) }?;
+        let state =
+            with_engine!(h, o => o.get(&ufid)).ok_or_else(|| Error::not_found(ufid_text(&ufid)))?;
+        report_state_name(&state, name)
+    })
+}
+
 /// A flow's statistics. See `xsc_offload.h`.
 ///
 /// # Safety
@@ -467,6 +513,35 @@ pub unsafe extern "C" fn xsc_ct_get(
         let state =
             with_engine!(h, o => o.ct_get(&c)).ok_or_else(|| Error::not_found("the connection"))?;
         report_state(&state, reason)
+    })
+}
+
+/// A connection's state and the machine name of its reason. See
+/// `xsc_offload.h`.
+///
+/// # Safety
+/// As [`xsc_ct_get`], with `name`/`name_size` for `reason`/`reason_size`.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_ct_reason_name(
+    offloader: *const xsc_offloader,
+    line: *const c_char,
+    len: usize,
+    name: *mut c_char,
+    name_size: usize,
+) -> c_int {
+    guard("xsc_ct_reason_name", || {
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
+        let h = unsafe { handle(offloader) }?;
+        // Safety: `line` is NULL with `len` 0, or readable for `len` bytes (the
+        // contract); conn() refuses NULL with a length.
+        let c = unsafe { conn(line, len) }?;
+        // Safety: `name` is NULL or writable for `name_size` bytes (the
+        // contract); args::reason_buf refuses NULL with a size.
+        let name = unsafe { args::reason_buf(name, name_size) }?;
+        let state =
+            with_engine!(h, o => o.ct_get(&c)).ok_or_else(|| Error::not_found("the connection"))?;
+        report_state_name(&state, name)
     })
 }
 
