@@ -560,6 +560,12 @@ fn the_headers_constants_are_the_librarys() {
         ("XSC_STATE_REJECTED", XSC_STATE_REJECTED.into()),
         ("XSC_STATE_FAILED", XSC_STATE_FAILED.into()),
         ("XSC_REASON_MAX", XSC_REASON_MAX as i64),
+        // The emulated NIC (src/ffi/nic.rs).
+        ("XSC_RX_FORWARDED", XSC_RX_FORWARDED.into()),
+        ("XSC_RX_DROPPED", XSC_RX_DROPPED.into()),
+        ("XSC_RX_MISS", XSC_RX_MISS.into()),
+        ("XSC_RESUME_START", XSC_RESUME_START.into()),
+        ("XSC_RESUME_RECIRC", XSC_RESUME_RECIRC.into()),
     ];
     let mut header = header_defines();
     header.sort();
@@ -570,7 +576,7 @@ fn the_headers_constants_are_the_librarys() {
 
 /// The functions the library exports (`#[no_mangle]` in `src/ffi/`).
 fn exported_functions() -> Vec<String> {
-    let src = read("src/ffi/offloader.rs");
+    let src = read("src/ffi/offloader.rs") + &read("src/ffi/nic.rs");
     let mut names: Vec<String> = src
         .split("#[no_mangle]")
         .skip(1)
@@ -603,7 +609,7 @@ fn declared_functions() -> Vec<String> {
 #[test]
 fn the_header_declares_every_exported_function_and_layouts_agree() {
     let exported = exported_functions();
-    assert_eq!(exported.len(), 18, "{exported:?}");
+    assert_eq!(exported.len(), 20, "{exported:?}");
     assert_eq!(declared_functions(), exported);
 
     // The C compiler's layout of each struct, and a link of every function
@@ -688,6 +694,16 @@ fn the_header_declares_every_exported_function_and_layouts_agree() {
         conns_rejected,
         conns_failed,
         live_rules
+    });
+    layout!(xsc_restore {
+        resume,
+        recirc_id,
+        ct_mark,
+        ct_zone,
+        ct_state,
+        reserved,
+        ct_label_lo,
+        ct_label_hi
     });
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).expect("write layout.c");

@@ -24,6 +24,7 @@
 mod args;
 mod config;
 mod error;
+mod nic;
 mod offloader;
 
 pub use config::{
@@ -34,4 +35,5 @@ pub use error::{
     XSC_EAGAIN, XSC_EBADMSG, XSC_EINTERNAL, XSC_EINVAL, XSC_EIO, XSC_ENODEV, XSC_ENOENT,
     XSC_ENOTSUP, XSC_ESHUTDOWN, XSC_OK,
 };
+pub use nic::*;
 pub use offloader::*;

@@ -28,6 +28,7 @@
 //! [`Offloader::stats`] returns the last sweep's figures without waiting.
 
 pub mod cache;
+pub mod nic;
 mod shape;
 pub mod stored;
 mod worker;
