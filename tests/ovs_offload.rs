@@ -408,7 +408,7 @@ impl Node {
             .find(label)
             .unwrap_or_else(|| panic!("xsc/show '{key}: {v}' has no '{label}'"));
         v[at + label.len()..]
-            .trim_start()
+            .trim_start_matches([' ', ':'])
             .split(|c: char| !c.is_ascii_digit())
             .next()
             .and_then(|n| n.parse().ok())
@@ -845,4 +845,133 @@ fn busy_offloaded_flows_and_hardware_only_udp_connections_outlive_the_timeouts()
         "{}",
         on.show()
     );
+}
+
+/// The `--with-dpdk` build (`target/ovs/dpdk`) on a real DPDK port: OVS
+/// starts EAL without hugepages, the provider drives the `net_null` port
+/// through the library's `XSC_DEVICE_DPDK` offloader, the PMD has no
+/// rte_flow, so nothing is offloaded, traffic keeps being forwarded in
+/// software, and each refusal is logged once per reason.
+#[test]
+fn dpdk_build_on_a_net_null_port_offloads_nothing_and_logs_each_refusal_once() {
+    const TEST: &str = "dpdk_build_on_a_net_null_port_offloads_nothing_and_logs_each_refusal_once";
+    let Some(mut ovs) = OvsSandbox::start_or_skip_with(
+        TEST,
+        install(true),
+        std::env::var_os("CI").as_deref(),
+        &mut std::io::stderr(),
+    ) else {
+        return;
+    };
+    ovs.vsctl(&[
+        "set",
+        "Open_vSwitch",
+        ".",
+        "other_config:dpdk-init=true",
+        // --legacy-mem: OVS adds --in-memory otherwise, which EAL refuses
+        // together with --no-huge.
+        "other_config:dpdk-extra=\"--no-huge -m 512 --no-shconf --no-pci --legacy-mem\"",
+        "other_config:pmd-cpu-mask=0x1",
+        "other_config:hw-offload=true",
+        "other_config:hw-offload-provider=xsc",
+        "other_config:xsc-device=dpdk",
+    ])
+    .expect("dpdk and offload settings");
+    ovs.vsctl(&[
+        "--",
+        "add-br",
+        "br0",
+        "--",
+        "set",
+        "Bridge",
+        "br0",
+        "datapath_type=netdev",
+        "fail-mode=secure",
+    ])
+    .expect("netdev bridge");
+    ovs.vsctl(&[
+        "--",
+        "add-port",
+        "br0",
+        "dpdk0",
+        "--",
+        "set",
+        "Interface",
+        "dpdk0",
+        "type=dpdk",
+        "options:dpdk-devargs=net_null0,no-rx=1",
+        "ofport_request=10",
+    ])
+    .unwrap_or_else(|e| panic!("add the net_null port: {e}\n{}", ovs.vswitchd_log_tail(40)));
+    ovs.add_port("br0", "p1", 1).expect("p1");
+    ovs.add_port("br0", "p2", 2).expect("p2");
+    ovs.add_flows(
+        "br0",
+        "in_port=1,actions=output:2\nin_port=10,actions=output:2\n",
+    )
+    .expect("flows");
+    let node = Node { ovs };
+    let log = || std::fs::read_to_string(node.ovs.path("ovs-vswitchd.log")).unwrap_or_default();
+    assert!(
+        log().contains("xsc: offloader started (dpdk"),
+        "{}",
+        node.ovs.vswitchd_log_tail(60)
+    );
+
+    // Megaflows on the DPDK port, put the way revalidators and dpctl do:
+    // each goes to the provider, and the PMD refuses each.
+    for i in 1..=3 {
+        node.appctl(&[
+            "dpctl/add-flow",
+            &format!("in_port(dpdk0),eth(src=00:00:00:00:00:0{i},dst=00:00:00:00:00:aa),eth_type(0x0800),ipv4(src=10.0.0.{i},dst=10.0.0.100,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=2000)"),
+            "2",
+        ]);
+    }
+    node.settle();
+    assert!(
+        node.offloaded_flows().is_empty(),
+        "{}",
+        node.offloaded_flows().join("\n")
+    );
+    let show = node.show();
+    assert!(show.contains("dpdk port"), "{show}");
+    // One put per flow and datapath thread (the PMD and the main thread),
+    // every one refused; the library forgets refused flows.
+    let puts = node.show_number("flow puts", "");
+    let refused = node.show_number("flow puts", "refused");
+    assert!(puts >= 3 && refused == puts, "every flow refused\n{show}");
+    assert!(
+        show.contains("rte_flow_create on port N failed"),
+        "the PMD's refusal\n{show}"
+    );
+    assert_eq!(node.show_number("flows", "offloaded"), 0, "{show}");
+    let reasons: Vec<&str> = show
+        .split("refusals by reason:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(!reasons.is_empty(), "{show}");
+    let logged = log()
+        .matches("stays in software (first of its kind")
+        .count();
+    assert_eq!(
+        logged,
+        reasons.len(),
+        "one log line per reason:\n{show}\n{}",
+        log()
+    );
+
+    // Software keeps forwarding.
+    let a = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 1000);
+    let b = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 2000);
+    let frame = Eth::new(POD_A_MAC, POD_B_MAC).ipv4(&Ipv4::udp(a, b, b"sw"));
+    for _ in 0..3 {
+        node.ovs.receive("p1", &frame).expect("receive");
+    }
+    node.appctl(&["revalidator/wait"]);
+    let sent = node.ovs.sent_packets("p2").expect("p2 pcap");
+    assert_eq!(sent.len(), 3, "forwarded in software");
+    assert!(sent.iter().all(|f| *f == frame));
 }
