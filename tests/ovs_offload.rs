@@ -975,3 +975,66 @@ fn dpdk_build_on_a_net_null_port_offloads_nothing_and_logs_each_refusal_once() {
     assert_eq!(sent.len(), 3, "forwarded in software");
     assert!(sent.iter().all(|f| *f == frame));
 }
+
+/// TCP window tracking: the data of an offloaded connection flows through
+/// the NIC, so OVS's conntrack never sees its sequence numbers advance. When
+/// a later segment reaches software (its megaflows deleted), it is far past
+/// the window software last saw; OVS must still take it as established
+/// (conntrack does not judge the windows of connections the NIC carries),
+/// not as invalid (which the pipeline drops).
+#[test]
+fn tcp_window_tracking_accepts_what_the_hardware_forwarded() {
+    const TEST: &str = "tcp_window_tracking_accepts_what_the_hardware_forwarded";
+    let Some(on) = Node::start(TEST, true) else {
+        return;
+    };
+    on.warm_up();
+    let a = Eth::new(POD_A_MAC, GW_MAC);
+    let (req, resp) = (HTTP_REQUEST.len() as u32, HTTP_RESPONSE.len() as u32);
+    let (cs, ss) = (1001 + 2 * req, 5001 + 2 * resp);
+    let chunk = vec![0x5a; 1400];
+    let segment = |i: u32| {
+        a.ipv4(&Ipv4::tcp(
+            client(0),
+            VIP,
+            TcpFlags::PSH | TcpFlags::ACK,
+            cs + i * 1400,
+            ss,
+            &chunk,
+        ))
+    };
+    // 60 segments, 84000 bytes: more than the 65535-byte window the server
+    // advertised, all of them forwarded by the NIC.
+    let (hw0, dp0, p2_0) = (
+        on.hw_packets(),
+        on.datapath_received(),
+        on.ovs.sent_packets("p2").unwrap().len(),
+    );
+    for i in 0..60 {
+        on.ovs.receive("p1", &segment(i)).expect("receive");
+    }
+    on.settle();
+    assert_eq!(on.hw_packets() - hw0, 60, "{}", on.show());
+    assert_eq!(on.datapath_received(), dp0, "software saw none of them");
+    // Software takes the next segment from the start (no megaflow left in
+    // hardware; the connections still are): established, forwarded.
+    on.appctl(&["dpctl/del-flows"]);
+    on.settle();
+    on.ovs.receive("p1", &segment(60)).expect("receive");
+    on.appctl(&["revalidator/wait"]);
+    assert_eq!(on.datapath_received(), dp0 + 1, "this one went to software");
+    let sent = on.ovs.sent_packets("p2").unwrap();
+    assert_eq!(
+        sent.len(),
+        p2_0 + 61,
+        "segment 60 was forwarded, not dropped as invalid"
+    );
+    assert!(sent.last().unwrap().ends_with(&chunk));
+    let conns = on.appctl(&["dpctl/dump-conntrack"]);
+    assert!(
+        conns
+            .lines()
+            .any(|l| l.contains("sport=3457") && l.contains("ESTABLISHED")),
+        "{conns}"
+    );
+}
