@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 // The xsc-dp OVS harness; its modules refer to each other as `super::`.
@@ -55,17 +55,19 @@ fn install(dpdk: bool) -> Result<OvsInstall, ovs::HarnessError> {
         "target/ovs"
     });
     let bin = prefix.join("bin");
-    if in_ci() && !bin.join("ovs-vswitchd").exists() {
-        static BUILT: OnceLock<()> = OnceLock::new();
-        static BUILT_DPDK: OnceLock<()> = OnceLock::new();
-        (if dpdk { &BUILT_DPDK } else { &BUILT }).get_or_init(|| {
+    if in_ci() {
+        // One build at a time: both flavours install packages with apt-get,
+        // which takes dpkg's lock.
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+        if !bin.join("ovs-vswitchd").exists() {
             let mut cmd = std::process::Command::new(PathBuf::from(ROOT).join("scripts/build-ovs"));
             if dpdk {
                 cmd.arg("--with-dpdk");
             }
             let status = cmd.status().expect("run scripts/build-ovs");
             assert!(status.success(), "scripts/build-ovs failed: {status}");
-        });
+        }
     }
     OvsInstall::locate_in(
         &[bin],
