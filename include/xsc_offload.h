@@ -420,6 +420,79 @@ int xsc_offloader_counts(const struct xsc_offloader *offloader, struct xsc_count
  */
 const char *xsc_last_error(void);
 
+/* ==== the emulated NIC (for an OVS provider on the dummy datapath) ======
+ *
+ * An XSC_DEVICE_ESWITCH offloader's eswitch can stand in for the NIC: each
+ * packet a port receives runs through it first, as through the hardware.
+ * Ports are ethdev port numbers of the config (`ports`, with the
+ * software_port first); with an empty port_map they are the OVS datapath
+ * port numbers. Added by ovs/ (netdev-offload-xsc.c), which calls this for
+ * every packet a netdev-dummy port receives.
+ */
+
+/* What xsc_eswitch_receive() did. */
+#define XSC_RX_FORWARDED 0 /* sent out of ports: ops->output was called per copy */
+#define XSC_RX_DROPPED 1   /* dropped by a rule: no callback */
+#define XSC_RX_MISS 2      /* handed to software: ops->miss was called once */
+
+/* Where software resumes a missed packet. */
+#define XSC_RESUME_START 0  /* from recirc_id 0 with the frame as it entered: a
+                             * table miss at the root, a conntrack miss (the
+                             * hardware's lookups had no side effect, so
+                             * re-running the pipeline gives what software
+                             * alone does; copies the NIC took before are
+                             * discarded, not sent) */
+#define XSC_RESUME_RECIRC 1 /* at recirc_id with the ct_* fields below and
+                             * the frame as the NIC left it (NAT applied) */
+
+struct xsc_restore {
+    uint32_t resume;    /* XSC_RESUME_* (the fields below are 0 for START) */
+    uint32_t recirc_id; /* OVS's recirculation id */
+    uint32_t ct_mark;
+    uint16_t ct_zone;
+    uint8_t ct_state;   /* OVS's bit order (new 0x01 ... dnat 0x80); 0: untracked */
+    uint8_t reserved;
+    uint64_t ct_label_lo; /* ct_label, as ovs_u128's u64.lo / u64.hi */
+    uint64_t ct_label_hi;
+};
+
+/* The caller's callbacks. The frames belong to the library and are valid
+ * only during the callback (copy them to keep them). Both run on the
+ * calling thread, before xsc_eswitch_receive() returns, and must not call
+ * back into this offloader's xsc_eswitch_receive(). */
+struct xsc_rx_ops {
+    /* One copy of the packet sent out of ethdev port `port`. */
+    void (*output)(void *aux, uint16_t port, const uint8_t *frame, size_t len);
+    /* The packet goes to software: resume as *restore says, with `frame`. */
+    void (*miss)(void *aux, const struct xsc_restore *restore,
+                 const uint8_t *frame, size_t len);
+};
+
+/*
+ * Runs `frame` (len bytes, from its Ethernet header), received on ethdev
+ * port in_port, through the offloader's eswitch, with the eswitch clock
+ * at now_ms (the caller's clock, e.g. OVS's time_msec(): counters record
+ * it as the last hit). Returns XSC_RX_* and calls ops as it says, or a
+ * negative error with no callback: XSC_EINVAL (NULL handle, frame, ops or
+ * callback), XSC_ENOTSUP (an XSC_DEVICE_DPDK offloader).
+ * Threads: any number at once, and concurrently with every other call on
+ * the offloader; lock-free but for a read lock of the eswitch's tables (and
+ * the translator's lock on a miss that resumes at a recirc_id).
+ */
+int xsc_eswitch_receive(struct xsc_offloader *offloader, uint16_t in_port,
+                        const uint8_t *frame, size_t len, uint64_t now_ms,
+                        const struct xsc_rx_ops *ops, void *aux);
+
+/*
+ * Rules and groups (tables holding at least one rule) in the offloader's
+ * eswitch: 0 and 0 once every flow and connection is gone. Errors:
+ * XSC_EINVAL, XSC_ENOTSUP (an XSC_DEVICE_DPDK offloader).
+ */
+int xsc_eswitch_counts(const struct xsc_offloader *offloader, uint64_t *rules,
+                       uint64_t *groups);
+
+/* ==== end of the emulated NIC ========================================== */
+
 #ifdef __cplusplus
 }
 #endif

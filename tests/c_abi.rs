@@ -572,6 +572,12 @@ fn the_headers_constants_are_the_librarys() {
         ("XSC_VERSION_MAJOR", XSC_VERSION_MAJOR.into()),
         ("XSC_VERSION_MINOR", XSC_VERSION_MINOR.into()),
         ("XSC_VERSION_PATCH", XSC_VERSION_PATCH.into()),
+        // The emulated NIC (src/ffi/nic.rs).
+        ("XSC_RX_FORWARDED", XSC_RX_FORWARDED.into()),
+        ("XSC_RX_DROPPED", XSC_RX_DROPPED.into()),
+        ("XSC_RX_MISS", XSC_RX_MISS.into()),
+        ("XSC_RESUME_START", XSC_RESUME_START.into()),
+        ("XSC_RESUME_RECIRC", XSC_RESUME_RECIRC.into()),
     ];
     let mut header = header_defines();
     header.sort();
@@ -649,7 +655,7 @@ fn declared_functions() -> Vec<String> {
 #[test]
 fn the_header_declares_every_exported_function_and_layouts_agree() {
     let exported = exported_functions();
-    assert_eq!(exported.len(), 23, "{exported:?}");
+    assert_eq!(exported.len(), 25, "{exported:?}");
     assert_eq!(declared_functions(), exported);
 
     // The C compiler's layout of each struct, and a link of every function
@@ -765,6 +771,16 @@ fn the_header_declares_every_exported_function_and_layouts_agree() {
     }
     c.push_str("    printf(\"unknown %s\\n\", xsc_strerror(12345));\n");
     rust.push_str("unknown unknown xsc error code\n");
+    layout!(xsc_restore {
+        resume,
+        recirc_id,
+        ct_mark,
+        ct_zone,
+        ct_state,
+        reserved,
+        ct_label_lo,
+        ct_label_hi
+    });
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).expect("write layout.c");
     compile(&source, &exe, false, Link::Shared);

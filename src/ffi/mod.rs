@@ -25,6 +25,7 @@
 mod args;
 mod config;
 mod error;
+mod nic;
 mod offloader;
 mod version;
 
@@ -36,6 +37,7 @@ pub use error::{
     xsc_strerror, XSC_EAGAIN, XSC_EBADMSG, XSC_EINTERNAL, XSC_EINVAL, XSC_EIO, XSC_ENODEV,
     XSC_ENOENT, XSC_ENOTSUP, XSC_ERRORS, XSC_ESHUTDOWN, XSC_OK,
 };
+pub use nic::*;
 pub use offloader::*;
 pub use version::{
     xsc_version, xsc_version_string, XSC_VERSION_MAJOR, XSC_VERSION_MINOR, XSC_VERSION_NUMBER,

@@ -35,7 +35,7 @@ pub const XSC_REASON_NAME_MAX: usize = 64;
 const MAGIC: u64 = 0x7873_6320_6f66_666c;
 
 /// The engine over one of the two device kinds.
-enum Engine {
+pub(super) enum Engine {
     Eswitch(Offloader<Eswitch>),
     Dpdk(Offloader<Port>),
 }
@@ -54,7 +54,7 @@ macro_rules! with_engine {
 #[allow(non_camel_case_types)]
 pub struct xsc_offloader {
     magic: u64,
-    engine: Engine,
+    pub(super) engine: Engine,
 }
 
 impl std::fmt::Debug for xsc_offloader {
@@ -108,7 +108,7 @@ pub struct xsc_counts {
 /// `ptr` is NULL or a pointer this library handed out; NULL, misaligned and
 /// foreign (wrong magic) pointers are refused. A destroyed handle is caught
 /// only as far as its freed memory still holds a stale word.
-unsafe fn handle<'a>(ptr: *const xsc_offloader) -> Result<&'a xsc_offloader, Error> {
+pub(super) unsafe fn handle<'a>(ptr: *const xsc_offloader) -> Result<&'a xsc_offloader, Error> {
     if ptr.is_null() {
         return Err(Error::invalid("offloader is NULL"));
     }

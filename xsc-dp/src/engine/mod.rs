@@ -30,6 +30,7 @@
 pub mod cache;
 mod entry;
 mod failure;
+pub mod nic;
 mod shape;
 mod state;
 pub mod stored;

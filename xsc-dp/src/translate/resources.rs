@@ -142,6 +142,19 @@ impl Resources {
         self.group_recirc.get(&group).copied()
     }
 
+    /// The label behind an id (0: label 0): what a hardware miss restores
+    /// into OVS's ct_label (engine::nic). A scan of the interned labels,
+    /// which are few (the label register's id space).
+    pub fn label_of(&self, id: u32) -> Option<u128> {
+        if id == 0 {
+            return Some(0);
+        }
+        self.labels
+            .iter()
+            .find(|(_, &(i, _))| i == id)
+            .map(|(&l, _)| l)
+    }
+
     /// The id of an interned label, if interned (label 0 is id 0).
     pub fn label_id(&self, label: u128) -> Option<u32> {
         if label == 0 {
