@@ -13,7 +13,8 @@ use xsc_dp::dpdk::{
     NO_HUGE_ARGS,
 };
 use xsc_dp::ffi;
-use xsc_dp::rte::{Direction, RteRule};
+use xsc_dp::rte::RteRule;
+use xsc_dp::rule::Direction;
 
 struct Fixture {
     eal: Eal,
@@ -484,7 +485,8 @@ fn flow_handles_made_before_a_flush_are_inert() {
 
 #[test]
 fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
-    use xsc_dp::profile::{probe, ActionKind, DeviceProfile, ItemKind};
+    use xsc_dp::dpdk::probe;
+    use xsc_dp::profile::{ActionKind, DeviceProfile, ItemKind};
     let mut fx = dpdk();
     let name = fx.name("net_null");
     let mut null = Port::probe(&fx.eal, &name).expect("probe net_null");
@@ -526,8 +528,9 @@ fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
 
 #[test]
 fn tap_validates_the_lowered_rules_of_flows_it_can_match() {
+    use xsc_dp::dpdk::probe;
     use xsc_dp::odp::{parse_actions, parse_flow_key, Megaflow};
-    use xsc_dp::profile::{probe, DeviceProfile};
+    use xsc_dp::profile::DeviceProfile;
     use xsc_dp::translate::{Config, PortMap, Translator};
     let mut fx = dpdk();
     let Some(tap) = fx.started_tap("tr") else {

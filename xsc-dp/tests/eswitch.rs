@@ -9,7 +9,8 @@ use xsc_dp::device::FlowDevice;
 use xsc_dp::dpdk::{DpdkError, FlowErrorCause};
 use xsc_dp::eswitch::{DropReason, Eswitch, Fate, ToHost, Verdict, MAX_TAGS};
 use xsc_dp::profile::DeviceProfile;
-use xsc_dp::rte::{lower, Direction, RteRule};
+use xsc_dp::rte::{lower, RteRule};
+use xsc_dp::rule::Direction;
 use xsc_dp::rule::*;
 
 // ---------------------------------------------------------------- frames

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::error::{DpdkError, FlowError};
+use crate::device::{DeviceError, FlowError};
 use crate::ffi;
 use crate::rte::RteRule;
 
@@ -64,7 +64,7 @@ impl fmt::Debug for RuleCopy {
 }
 
 /// Deep-copies a sealed rule with `rte_flow_conv`. Needs no EAL and no port.
-pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DpdkError> {
+pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DeviceError> {
     super::flow::check_sealed(rule)?;
     let src = ffi::rte_flow_conv_rule {
         __bindgen_anon_1: ffi::rte_flow_conv_rule__bindgen_ty_1 {

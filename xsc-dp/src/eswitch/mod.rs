@@ -51,8 +51,7 @@ use hashbrown::{HashMap, HashTable};
 use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
-use crate::device::{Completion, FlowDevice, TableHandle};
-use crate::dpdk::{Counters, DpdkError, FlowErrorCause};
+use crate::device::{Completion, Counters, DeviceError, FlowDevice, FlowErrorCause, TableHandle};
 use crate::profile::DeviceProfile;
 use crate::rte::RteRule;
 
@@ -378,7 +377,7 @@ impl Tables {
         c: Compiled,
         id: u64,
         lim: &Limits<'_>,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         if self.by_id.len() >= lim.profile.rules as usize {
             return Err(lim.err(
                 libc::ENOSPC,
@@ -575,7 +574,7 @@ impl std::fmt::Debug for Eswitch {
 }
 
 /// A rule installed with [`FlowDevice::create`]. Dropping it removes the
-/// rule (as dropping a [`crate::dpdk::Flow`] destroys it).
+/// rule (as dropping a a DPDK port's `Flow` destroys it).
 #[derive(Debug)]
 pub struct EswitchRule {
     id: u64,
@@ -655,7 +654,7 @@ impl Eswitch {
 
     /// Removes every rule (sync and async); handles still held become
     /// unknown (`ENOENT`).
-    pub fn flush(&self) -> Result<(), DpdkError> {
+    pub fn flush(&self) -> Result<(), DeviceError> {
         // Lock order: queues, then tables (as push does).
         let mut queues = self.shared.queues.lock();
         *self.shared.tables.write() = Tables::default();
@@ -666,7 +665,7 @@ impl Eswitch {
     }
 
     /// Counters of a rule, with its last-hit time.
-    pub fn stats(&self, rule: &EswitchRule) -> Result<RuleStats, DpdkError> {
+    pub fn stats(&self, rule: &EswitchRule) -> Result<RuleStats, DeviceError> {
         self.stats_by_id(rule.id, false, "rte_flow_query")
     }
 
@@ -675,7 +674,7 @@ impl Eswitch {
         id: u64,
         reset: bool,
         op: &'static str,
-    ) -> Result<RuleStats, DpdkError> {
+    ) -> Result<RuleStats, DeviceError> {
         let t = self.shared.tables.read();
         let lim = self.shared.limits(op);
         let e = t
@@ -821,7 +820,7 @@ impl Eswitch {
         }
     }
 
-    fn install(&self, rule: &RteRule, op: &'static str) -> Result<u64, DpdkError> {
+    fn install(&self, rule: &RteRule, op: &'static str) -> Result<u64, DeviceError> {
         let lim = self.shared.limits(op);
         let c = rules::compile(rule, &lim)?;
         let id = self.shared.next_id();
@@ -850,11 +849,11 @@ impl FlowDevice for Eswitch {
         format!("eswitch({})", self.shared.profile.name)
     }
 
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
         rules::compile(rule, &self.shared.limits("rte_flow_validate")).map(|_| ())
     }
 
-    fn create(&self, rule: &RteRule) -> Result<EswitchRule, DpdkError> {
+    fn create(&self, rule: &RteRule) -> Result<EswitchRule, DeviceError> {
         let id = self.install(rule, "rte_flow_create")?;
         Ok(EswitchRule {
             id,
@@ -862,7 +861,7 @@ impl FlowDevice for Eswitch {
         })
     }
 
-    fn destroy(&self, mut rule: EswitchRule) -> Result<(), DpdkError> {
+    fn destroy(&self, mut rule: EswitchRule) -> Result<(), DeviceError> {
         let id = std::mem::replace(&mut rule.id, 0);
         let owned = rule.owner.ptr_eq(&Arc::downgrade(&self.shared));
         if owned && self.shared.remove(id) {
@@ -877,7 +876,7 @@ impl FlowDevice for Eswitch {
         }
     }
 
-    fn query(&self, rule: &EswitchRule, reset: bool) -> Result<Counters, DpdkError> {
+    fn query(&self, rule: &EswitchRule, reset: bool) -> Result<Counters, DeviceError> {
         let s = self.stats_by_id(rule.id, reset, "rte_flow_query")?;
         Ok(Counters {
             packets: s.packets,
@@ -889,12 +888,12 @@ impl FlowDevice for Eswitch {
         self.queue_count()
     }
 
-    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DeviceError> {
         self.table_for(rule, capacity)
             .map(|t| TableHandle(u64::from(t.0)))
     }
 
-    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DeviceError> {
         let id = u32::try_from(table.0).map_err(|_| {
             self.async_err(
                 "rte_flow_template_table_destroy",
@@ -912,7 +911,7 @@ impl FlowDevice for Eswitch {
         table: TableHandle,
         rule: &RteRule,
         user_data: u64,
-    ) -> Result<EswitchRule, DpdkError> {
+    ) -> Result<EswitchRule, DeviceError> {
         let table = TableId(u32::try_from(table.0).unwrap_or(u32::MAX));
         let id = Eswitch::async_create(self, queue, table, rule, 0, 0, true, user_data)?;
         Ok(EswitchRule {
@@ -926,7 +925,7 @@ impl FlowDevice for Eswitch {
         queue: u32,
         mut rule: EswitchRule,
         user_data: u64,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         // The queue now owns the removal: the handle must not remove the
         // rule again when dropped.
         // If the queue refuses, the handle gets its id back and removes the
@@ -936,11 +935,11 @@ impl FlowDevice for Eswitch {
             .inspect_err(|_| rule.id = id)
     }
 
-    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    fn push(&self, queue: u32) -> Result<(), DeviceError> {
         Eswitch::push(self, queue)
     }
 
-    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DeviceError> {
         Eswitch::pull(self, queue, out, usize::MAX)
     }
 }

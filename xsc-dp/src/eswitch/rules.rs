@@ -24,10 +24,11 @@ use std::ffi::c_void;
 use smallvec::SmallVec;
 
 use super::parse::Proto;
-use crate::dpdk::{DpdkError, FlowError, FlowErrorCause};
+use crate::device::{DeviceError, FlowError, FlowErrorCause};
 use crate::ffi;
-use crate::profile::{ActionKind, DeviceProfile, ItemKind};
-use crate::rte::{Direction, RteRule};
+use crate::profile::DeviceProfile;
+use crate::rte::RteRule;
+use crate::rule::{ActionKind, Direction, ItemKind};
 
 /// The most TAG registers the eswitch models.
 pub const MAX_TAGS: usize = 8;
@@ -258,8 +259,8 @@ impl Limits<'_> {
         cause: FlowErrorCause,
         index: Option<usize>,
         message: impl Into<String>,
-    ) -> DpdkError {
-        DpdkError::Flow(FlowError {
+    ) -> DeviceError {
+        DeviceError::Flow(FlowError {
             op: self.op,
             port: self.port,
             errno,
@@ -439,7 +440,7 @@ fn be(bytes: &[u8]) -> u32 {
 }
 
 /// Decodes and checks `rule` against the device limits.
-pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, DpdkError> {
+pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, DeviceError> {
     use FlowErrorCause as C;
     if !rule.is_sealed() {
         return Err(lim.err(libc::EINVAL, C::Unspecified, None, "the rule is not sealed"));
@@ -563,7 +564,7 @@ fn proto_item(
     item: &ffi::rte_flow_item,
     i: usize,
     lim: &Limits<'_>,
-) -> Result<(), DpdkError> {
+) -> Result<(), DeviceError> {
     use FlowErrorCause as C;
     let len = proto.len();
     let index = u8::try_from(m.shape.protos.len())
@@ -662,7 +663,7 @@ fn meta_item(
     item: &ffi::rte_flow_item,
     i: usize,
     lim: &Limits<'_>,
-) -> Result<(), DpdkError> {
+) -> Result<(), DeviceError> {
     use FlowErrorCause as C;
     if !item.last.is_null() {
         return Err(lim.err(
@@ -779,7 +780,7 @@ fn compile_actions(
     in_sample: bool,
     types: &mut SmallVec<[ffi::rte_flow_action_type; 8]>,
     group: u32,
-) -> Result<Vec<Act>, DpdkError> {
+) -> Result<Vec<Act>, DeviceError> {
     // Exact capacity (END and VOIDs left out): the list becomes a boxed
     // slice without a reallocation.
     let n = list
@@ -809,7 +810,7 @@ fn compile_action(
     lim: &Limits<'_>,
     in_sample: bool,
     group: u32,
-) -> Result<Act, DpdkError> {
+) -> Result<Act, DeviceError> {
     use ffi::*;
     use FlowErrorCause as C;
     let Some(kind) = action_kind(a.type_) else {
@@ -1060,7 +1061,7 @@ fn field_ref(
     d: &ffi::rte_flow_action_modify_data,
     i: usize,
     lim: &Limits<'_>,
-) -> Result<FieldRef, DpdkError> {
+) -> Result<FieldRef, DeviceError> {
     use ffi::*;
     // Safety: for field ids other than VALUE/POINTER the union holds
     // {level, offset} (plain integers: any bits are valid).
@@ -1119,7 +1120,7 @@ fn modify(
     c: &ffi::rte_flow_action_modify_field,
     i: usize,
     lim: &Limits<'_>,
-) -> Result<Act, DpdkError> {
+) -> Result<Act, DeviceError> {
     let bad = |msg: String| lim.err(libc::EINVAL, FlowErrorCause::ActionConf, Some(i), msg);
     if c.operation != ffi::RTE_FLOW_MODIFY_SET {
         return Err(lim.err(

@@ -11,4 +11,4 @@ mod rule;
 pub mod testpmd;
 
 pub use lower::{lower, LowerError};
-pub use rule::{ArenaRef, Direction, RteRule};
+pub use rule::{ArenaRef, RteRule};

@@ -13,6 +13,7 @@ use std::fmt;
 use std::mem::{align_of, size_of};
 
 use crate::ffi;
+use crate::rule::Direction;
 
 /// A position in a rule's arena, returned by [`RteRule::alloc`] and used to
 /// point one arena object at another ([`RteRule::reloc`]).
@@ -356,19 +357,6 @@ impl fmt::Debug for RteRule {
             .field("sealed", &self.sealed)
             .finish()
     }
-}
-
-/// Which traffic a rule applies to (`rte_flow_attr` ingress/egress/transfer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Direction {
-    /// Packets received by the port.
-    #[default]
-    Ingress,
-    /// Packets sent by the port.
-    Egress,
-    /// The embedded switch (E-Switch): traffic between representors, as OVS
-    /// offload on a switchdev NIC uses.
-    Transfer,
 }
 
 #[cfg(test)]
