@@ -168,21 +168,6 @@ impl Mbuf {
         }
         out
     }
-
-    /// The rte_flow metadata (`META` item / `SET_META` action) carried in the
-    /// mbuf's dynamic field, if the field is registered and the flag is set.
-    pub fn flow_metadata(&self) -> Option<u32> {
-        // Safety: reads fields of an owned, live mbuf; the dynamic field is
-        // only read when registered.
-        unsafe {
-            if ffi::xsc_flow_dynf_metadata_avail() == 0 {
-                return None;
-            }
-            let flags = ffi::xsc_pktmbuf_ol_flags(self.raw.as_ptr());
-            (flags & ffi::xsc_flow_dynf_metadata_rx_flag() != 0)
-                .then(|| ffi::xsc_flow_dynf_metadata_get(self.raw.as_ptr()))
-        }
-    }
 }
 
 impl Drop for Mbuf {

@@ -511,9 +511,6 @@ impl Tables {
         self.by_id.len()
     }
 
-    pub(crate) fn group_len(&self, group: u32) -> usize {
-        self.groups.get(&group).map_or(0, |g| g.len)
-    }
 }
 
 pub(crate) struct Shared {
@@ -645,11 +642,6 @@ impl Eswitch {
     /// Groups holding at least one rule.
     pub fn group_count(&self) -> usize {
         self.shared.tables.read().groups.len()
-    }
-
-    /// Rules in `group`.
-    pub fn group_rule_count(&self, group: u32) -> usize {
-        self.shared.tables.read().group_len(group)
     }
 
     /// Removes every rule (sync and async); handles still held become
