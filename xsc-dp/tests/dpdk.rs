@@ -24,6 +24,7 @@ struct Fixture {
 impl Fixture {
     /// A configured, started `net_tap` port on interface `xsc<tag><pid>`, or
     /// `None` (after saying so loudly) where this machine cannot make taps.
+    /// Under `CI` a missing tap fails the test instead ([`missing_tap`]).
     fn started_tap(&mut self, tag: &str) -> Option<Port> {
         if !tap_available() {
             return None;
@@ -33,7 +34,7 @@ impl Fixture {
         let mut port = match Port::probe(&self.eal, &format!("{name},iface={iface}")) {
             Ok(p) => p,
             Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
-                loud(&format!("SKIPPED: net_tap needs CAP_NET_ADMIN ({e})"));
+                missing_tap(&format!("net_tap needs CAP_NET_ADMIN ({e})"));
                 return None;
             }
             Err(e) => panic!("probe net_tap: {e}"),
@@ -165,13 +166,51 @@ fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** {msg} ***\n");
 }
 
-/// Whether this machine can create tap devices; prints why not.
+/// Whether this machine can create tap devices; says why not through
+/// [`missing_tap`].
 fn tap_available() -> bool {
     if !std::path::Path::new("/dev/net/tun").exists() {
-        loud("SKIPPED: net_tap needs /dev/net/tun, which this machine lacks");
+        missing_tap("net_tap needs /dev/net/tun, which this machine lacks");
         return false;
     }
     true
+}
+
+/// What a tap test does when this machine cannot make taps: under `CI`
+/// (set to anything but ``, `0` or `false`, as the OVS tests read it) it
+/// fails, because CI must run the net_tap tests; elsewhere it prints a
+/// banner past the output capture and the test returns.
+fn missing_tap(why: &str) {
+    let ci = std::env::var_os("CI");
+    match on_missing_tap(why, ci.as_deref()) {
+        Err(fail) => panic!("{fail}"),
+        Ok(skip) => loud(&skip),
+    }
+}
+
+/// The decision of [`missing_tap`]: `Ok(skip banner)` or `Err(failure)`.
+fn on_missing_tap(why: &str, ci: Option<&std::ffi::OsStr>) -> Result<String, String> {
+    let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+    if in_ci {
+        Err(format!(
+            "{why}. CI is set, so the net_tap tests must run: give the runner /dev/net/tun and CAP_NET_ADMIN"
+        ))
+    } else {
+        Ok(format!("SKIPPED: {why}; the net_tap checks did not run"))
+    }
+}
+
+#[test]
+fn a_missing_tap_fails_under_ci_and_skips_loudly_elsewhere() {
+    use std::ffi::OsStr;
+    for ci in ["true", "1", "yes"] {
+        let e = on_missing_tap("no tun", Some(OsStr::new(ci))).unwrap_err();
+        assert!(e.starts_with("no tun. CI is set"), "{ci}: {e}");
+    }
+    for ci in [None, Some(""), Some("0"), Some("false"), Some("FALSE")] {
+        let skip = on_missing_tap("no tun", ci.map(OsStr::new)).expect("a skip");
+        assert!(skip.starts_with("SKIPPED: no tun"), "{ci:?}: {skip}");
+    }
 }
 
 #[test]

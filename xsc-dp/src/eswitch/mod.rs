@@ -510,7 +510,6 @@ impl Tables {
     pub(crate) fn len(&self) -> usize {
         self.by_id.len()
     }
-
 }
 
 pub(crate) struct Shared {
