@@ -15,11 +15,9 @@
 //! `last` is 0 or equal to `spec` (then exact). Errors carry the errno DPDK
 //! uses: `ENOTSUP` for what the profile lacks, `EINVAL` for malformed rules.
 //!
-//! Unsafe: only the reads of the rule's spec/mask/last/conf pointers, which
-//! a sealed [`RteRule`] points at the struct rte_flow defines for the item
-//! or action type (the contract DPDK itself relies on).
-
-use std::ffi::c_void;
+//! No `unsafe` here: the rule's spec/mask/last/conf memory is read through
+//! `rte`'s typed view ([`RuleView`]), which ties each C struct to its type
+//! code and checks it.
 
 use smallvec::SmallVec;
 
@@ -27,7 +25,8 @@ use super::parse::Proto;
 use crate::device::{DeviceError, FlowError, FlowErrorCause};
 use crate::ffi;
 use crate::profile::DeviceProfile;
-use crate::rte::RteRule;
+use crate::rte::view::{modify_level_offset, modify_value};
+use crate::rte::{ActionView, ActionViews, ItemView, Part, RteRule};
 use crate::rule::{ActionKind, Direction, ItemKind};
 
 /// The most TAG registers the eswitch models.
@@ -391,46 +390,29 @@ fn range_fields(p: Proto) -> &'static [(u8, u8)] {
     }
 }
 
-/// Copies `len` header bytes from `p`.
-///
-/// # Safety
-/// `p` is NULL or points to at least `len` readable bytes.
-unsafe fn header_bytes(p: *const c_void, len: usize) -> Option<[u8; HDR_MAX]> {
-    if p.is_null() {
-        return None;
-    }
+/// Copies the first `len` bytes of `part` (a header: `len` is at most the
+/// item struct's size), `None` when `part` is NULL.
+fn header_bytes(item: ItemView<'_>, part: Part, len: usize) -> Option<[u8; HDR_MAX]> {
+    let bytes = item.bytes(part)?;
     let mut out = [0u8; HDR_MAX];
-    // Safety: the caller guarantees len readable bytes; len <= HDR_MAX.
-    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), out.as_mut_ptr(), len.min(HDR_MAX)) };
+    let n = len.min(HDR_MAX).min(bytes.len());
+    out[..n].copy_from_slice(&bytes[..n]);
     Some(out)
 }
 
-/// Reads a `T` from `p`.
-///
-/// # Safety
-/// `p` is NULL or points to a readable `T` (any alignment).
-unsafe fn read<T: Copy>(p: *const c_void) -> Option<T> {
-    if p.is_null() {
-        None
-    } else {
-        // Safety: the caller guarantees a readable T at p.
-        Some(unsafe { std::ptr::read_unaligned(p.cast::<T>()) })
-    }
-}
-
-/// The flag bit (`has_vlan`, `has_more_vlan`, `has_frag_ext`) of a protocol
-/// item struct at `p`, if the protocol has one.
-///
-/// # Safety
-/// `p` is NULL or points to the item struct of `proto`.
-unsafe fn flag_bit(proto: Proto, p: *const c_void) -> Option<bool> {
-    // Safety (all three): the caller guarantees the struct type.
+/// The flag bit (`has_vlan`, `has_more_vlan`, `has_frag_ext`) of `part` of
+/// a protocol item, if the protocol has one.
+fn flag_bit(proto: Proto, item: ItemView<'_>, part: Part) -> Option<bool> {
     match proto {
-        Proto::Eth => unsafe { read::<ffi::rte_flow_item_eth>(p) }.map(|v| v.has_vlan() != 0),
-        Proto::Vlan => {
-            unsafe { read::<ffi::rte_flow_item_vlan>(p) }.map(|v| v.has_more_vlan() != 0)
-        }
-        Proto::Ipv6 => unsafe { read::<ffi::rte_flow_item_ipv6>(p) }.map(|v| v.has_frag_ext() != 0),
+        Proto::Eth => item
+            .get::<ffi::rte_flow_item_eth>(part)
+            .map(|v| v.has_vlan() != 0),
+        Proto::Vlan => item
+            .get::<ffi::rte_flow_item_vlan>(part)
+            .map(|v| v.has_more_vlan() != 0),
+        Proto::Ipv6 => item
+            .get::<ffi::rte_flow_item_ipv6>(part)
+            .map(|v| v.has_frag_ext() != 0),
         _ => None,
     }
 }
@@ -442,9 +424,9 @@ fn be(bytes: &[u8]) -> u32 {
 /// Decodes and checks `rule` against the device limits.
 pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, DeviceError> {
     use FlowErrorCause as C;
-    if !rule.is_sealed() {
+    let Some(view) = rule.view() else {
         return Err(lim.err(libc::EINVAL, C::Unspecified, None, "the rule is not sealed"));
-    }
+    };
     let attr = rule.attr();
     let dirs = [attr.ingress(), attr.egress(), attr.transfer()];
     if dirs.iter().filter(|&&d| d != 0).count() != 1 {
@@ -502,20 +484,21 @@ pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, Devi
     }
     let mut matcher = Matcher::default();
     let mut item_types = SmallVec::new();
-    for (i, item) in rule.pattern().iter().enumerate() {
-        if item.type_ == ffi::RTE_FLOW_ITEM_TYPE_END {
+    for (i, item) in view.items().enumerate() {
+        let type_ = item.type_();
+        if type_ == ffi::RTE_FLOW_ITEM_TYPE_END {
             break;
         }
-        item_types.push(item.type_);
-        if item.type_ == ffi::RTE_FLOW_ITEM_TYPE_VOID {
+        item_types.push(type_);
+        if type_ == ffi::RTE_FLOW_ITEM_TYPE_VOID {
             continue;
         }
-        let Some((kind, proto)) = item_kind(item.type_) else {
+        let Some((kind, proto)) = item_kind(type_) else {
             return Err(lim.err(
                 libc::ENOTSUP,
                 C::Item,
                 Some(i),
-                format!("item type {} is not modelled by the eswitch", item.type_),
+                format!("item type {type_} is not modelled by the eswitch"),
             ));
         };
         if !lim.profile.has_item(kind) {
@@ -532,7 +515,7 @@ pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, Devi
         }
     }
     let mut action_types = SmallVec::new();
-    let actions = compile_actions(rule.actions(), lim, false, &mut action_types, attr.group)?;
+    let actions = compile_actions(view.actions(), lim, false, &mut action_types, attr.group)?;
     let fates = actions.iter().filter(|a| a.is_fate()).count();
     if fates != 1 {
         return Err(lim.err(
@@ -561,7 +544,7 @@ pub(crate) fn compile(rule: &RteRule, lim: &Limits<'_>) -> Result<Compiled, Devi
 fn proto_item(
     m: &mut Matcher,
     proto: Proto,
-    item: &ffi::rte_flow_item,
+    item: ItemView<'_>,
     i: usize,
     lim: &Limits<'_>,
 ) -> Result<(), DeviceError> {
@@ -570,16 +553,13 @@ fn proto_item(
     let index = u8::try_from(m.shape.protos.len())
         .map_err(|_| lim.err(libc::EINVAL, C::ItemNum, Some(i), "too many items"))?;
     m.shape.protos.push(proto);
-    // Safety: a sealed RteRule's spec/mask/last point at the item struct of
-    // item.type_, which starts with `len` header bytes (Proto::len is at
-    // most the struct size: see the test below).
-    let (spec, mask, last) = unsafe {
-        (
-            header_bytes(item.spec, len),
-            header_bytes(item.mask, len),
-            header_bytes(item.last, len),
-        )
-    };
+    // The item struct starts with `len` header bytes (Proto::len is at most
+    // the struct size: see the test below).
+    let (spec, mask, last) = (
+        header_bytes(item, Part::Spec, len),
+        header_bytes(item, Part::Mask, len),
+        header_bytes(item, Part::Last, len),
+    );
     let Some(spec) = spec else {
         if last.is_some() {
             return Err(lim.err(libc::EINVAL, C::ItemLast, Some(i), "last without spec"));
@@ -631,8 +611,10 @@ fn proto_item(
             m.key.push(spec[b] & mask[b]);
         }
     }
-    // Safety: as above (the flag lives in the same struct).
-    let (fs, fm) = unsafe { (flag_bit(proto, item.spec), flag_bit(proto, item.mask)) };
+    let (fs, fm) = (
+        flag_bit(proto, item, Part::Spec),
+        flag_bit(proto, item, Part::Mask),
+    );
     if fm == Some(true) {
         m.shape.ops.push(KeyOp {
             src: Src::Flag { item: index },
@@ -660,12 +642,12 @@ fn push_u32(m: &mut Matcher, value: u32, mask: u32, src: impl Fn(u8) -> Src) {
 fn meta_item(
     m: &mut Matcher,
     kind: ItemKind,
-    item: &ffi::rte_flow_item,
+    item: ItemView<'_>,
     i: usize,
     lim: &Limits<'_>,
 ) -> Result<(), DeviceError> {
     use FlowErrorCause as C;
-    if !item.last.is_null() {
+    if item.has(Part::Last) {
         return Err(lim.err(
             libc::ENOTSUP,
             C::ItemLast,
@@ -675,13 +657,10 @@ fn meta_item(
     }
     match kind {
         ItemKind::Tag => {
-            // Safety: TAG's spec and mask are rte_flow_item_tag.
-            let (spec, mask) = unsafe {
-                (
-                    read::<ffi::rte_flow_item_tag>(item.spec),
-                    read::<ffi::rte_flow_item_tag>(item.mask),
-                )
-            };
+            let (spec, mask) = (
+                item.spec::<ffi::rte_flow_item_tag>(),
+                item.mask::<ffi::rte_flow_item_tag>(),
+            );
             let Some(spec) = spec else {
                 return Err(lim.err(libc::EINVAL, C::ItemSpec, Some(i), "TAG needs a spec"));
             };
@@ -701,39 +680,30 @@ fn meta_item(
             push_u32(m, spec.data, mask, |byte| Src::Reg { index, byte });
         }
         ItemKind::Meta => {
-            // Safety: META's spec and mask are rte_flow_item_meta.
-            let (spec, mask) = unsafe {
-                (
-                    read::<ffi::rte_flow_item_meta>(item.spec),
-                    read::<ffi::rte_flow_item_meta>(item.mask),
-                )
-            };
+            let (spec, mask) = (
+                item.spec::<ffi::rte_flow_item_meta>(),
+                item.mask::<ffi::rte_flow_item_meta>(),
+            );
             if let Some(spec) = spec {
                 let mask = mask.map_or(u32::MAX, |m| m.data);
                 push_u32(m, spec.data, mask, |byte| Src::Meta { byte });
             }
         }
         ItemKind::Mark => {
-            // Safety: MARK's spec and mask are rte_flow_item_mark.
-            let (spec, mask) = unsafe {
-                (
-                    read::<ffi::rte_flow_item_mark>(item.spec),
-                    read::<ffi::rte_flow_item_mark>(item.mask),
-                )
-            };
+            let (spec, mask) = (
+                item.spec::<ffi::rte_flow_item_mark>(),
+                item.mask::<ffi::rte_flow_item_mark>(),
+            );
             if let Some(spec) = spec {
                 let mask = mask.map_or(u32::MAX, |m| m.id);
                 push_u32(m, spec.id, mask, |byte| Src::Mark { byte });
             }
         }
         ItemKind::RepresentedPort | ItemKind::PortRepresentor => {
-            // Safety: both items' spec and mask are rte_flow_item_ethdev.
-            let (spec, mask) = unsafe {
-                (
-                    read::<ffi::rte_flow_item_ethdev>(item.spec),
-                    read::<ffi::rte_flow_item_ethdev>(item.mask),
-                )
-            };
+            let (spec, mask) = (
+                item.spec::<ffi::rte_flow_item_ethdev>(),
+                item.mask::<ffi::rte_flow_item_ethdev>(),
+            );
             m.shape.ops.push(KeyOp {
                 src: Src::FromHost,
                 mask: 1,
@@ -775,7 +745,7 @@ fn meta_item(
 const SAMPLE_MAX: usize = 32;
 
 fn compile_actions(
-    list: &[ffi::rte_flow_action],
+    list: ActionViews<'_>,
     lim: &Limits<'_>,
     in_sample: bool,
     types: &mut SmallVec<[ffi::rte_flow_action_type; 8]>,
@@ -784,19 +754,19 @@ fn compile_actions(
     // Exact capacity (END and VOIDs left out): the list becomes a boxed
     // slice without a reallocation.
     let n = list
-        .iter()
-        .take_while(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_END)
-        .filter(|a| a.type_ != ffi::RTE_FLOW_ACTION_TYPE_VOID)
+        .clone()
+        .take_while(|a| a.type_() != ffi::RTE_FLOW_ACTION_TYPE_END)
+        .filter(|a| a.type_() != ffi::RTE_FLOW_ACTION_TYPE_VOID)
         .count();
     let mut out = Vec::with_capacity(n);
-    for (i, a) in list.iter().enumerate() {
-        if a.type_ == ffi::RTE_FLOW_ACTION_TYPE_END {
+    for (i, a) in list.enumerate() {
+        if a.type_() == ffi::RTE_FLOW_ACTION_TYPE_END {
             break;
         }
         if !in_sample {
-            types.push(a.type_);
+            types.push(a.type_());
         }
-        if a.type_ == ffi::RTE_FLOW_ACTION_TYPE_VOID {
+        if a.type_() == ffi::RTE_FLOW_ACTION_TYPE_VOID {
             continue;
         }
         out.push(compile_action(a, i, lim, in_sample, group)?);
@@ -805,7 +775,7 @@ fn compile_actions(
 }
 
 fn compile_action(
-    a: &ffi::rte_flow_action,
+    a: ActionView<'_>,
     i: usize,
     lim: &Limits<'_>,
     in_sample: bool,
@@ -813,12 +783,13 @@ fn compile_action(
 ) -> Result<Act, DeviceError> {
     use ffi::*;
     use FlowErrorCause as C;
-    let Some(kind) = action_kind(a.type_) else {
+    let type_ = a.type_();
+    let Some(kind) = action_kind(type_) else {
         return Err(lim.err(
             libc::ENOTSUP,
             C::Action,
             Some(i),
-            format!("action type {} is not modelled by the eswitch", a.type_),
+            format!("action type {type_} is not modelled by the eswitch"),
         ));
     };
     if !lim.profile.has_action(kind) {
@@ -845,13 +816,11 @@ fn compile_action(
             Err(bad(format!("port {p} is not a port of this eswitch")))
         }
     };
-    // Safety (every read below): a sealed RteRule's conf pointer points at
-    // the conf struct rte_flow defines for a.type_.
-    let act = match a.type_ {
+    let act = match type_ {
         RTE_FLOW_ACTION_TYPE_COUNT => Act::Count,
         RTE_FLOW_ACTION_TYPE_DROP => Act::Drop,
         RTE_FLOW_ACTION_TYPE_JUMP => {
-            let c = unsafe { read::<rte_flow_action_jump>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_jump>().ok_or_else(no_conf)?;
             if in_sample {
                 return Err(lim.err(libc::ENOTSUP, C::Action, Some(i), "JUMP inside SAMPLE"));
             }
@@ -871,13 +840,11 @@ fn compile_action(
             }
             Act::Jump(c.group)
         }
-        RTE_FLOW_ACTION_TYPE_MARK => Act::Mark(
-            unsafe { read::<rte_flow_action_mark>(a.conf) }
-                .ok_or_else(no_conf)?
-                .id,
-        ),
+        RTE_FLOW_ACTION_TYPE_MARK => {
+            Act::Mark(a.conf::<rte_flow_action_mark>().ok_or_else(no_conf)?.id)
+        }
         RTE_FLOW_ACTION_TYPE_SET_TAG => {
-            let c = unsafe { read::<rte_flow_action_set_tag>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_tag>().ok_or_else(no_conf)?;
             if c.index >= lim.tags {
                 return Err(bad(format!(
                     "SET_TAG index {} is beyond the {} registers",
@@ -891,79 +858,82 @@ fn compile_action(
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_META => {
-            let c = unsafe { read::<rte_flow_action_set_meta>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_meta>().ok_or_else(no_conf)?;
             Act::SetMeta {
                 data: c.data,
                 mask: c.mask,
             }
         }
-        RTE_FLOW_ACTION_TYPE_QUEUE => Act::Queue(
-            unsafe { read::<rte_flow_action_queue>(a.conf) }
-                .ok_or_else(no_conf)?
-                .index,
-        ),
+        RTE_FLOW_ACTION_TYPE_QUEUE => {
+            Act::Queue(a.conf::<rte_flow_action_queue>().ok_or_else(no_conf)?.index)
+        }
         RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT | RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR => {
-            let c = unsafe { read::<rte_flow_action_ethdev>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_ethdev>().ok_or_else(no_conf)?;
             let p = known_port(c.port_id)?;
-            if a.type_ == RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT {
+            if type_ == RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT {
                 Act::RepresentedPort(p)
             } else {
                 Act::PortRepresentor(p)
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_MAC_SRC | RTE_FLOW_ACTION_TYPE_SET_MAC_DST => {
-            let c = unsafe { read::<rte_flow_action_set_mac>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_mac>().ok_or_else(no_conf)?;
             Act::SetMac {
-                src: a.type_ == RTE_FLOW_ACTION_TYPE_SET_MAC_SRC,
+                src: type_ == RTE_FLOW_ACTION_TYPE_SET_MAC_SRC,
                 mac: c.mac_addr,
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC | RTE_FLOW_ACTION_TYPE_SET_IPV4_DST => {
-            let c = unsafe { read::<rte_flow_action_set_ipv4>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_ipv4>().ok_or_else(no_conf)?;
             Act::SetIpv4 {
-                src: a.type_ == RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC,
+                src: type_ == RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC,
                 // Network order in memory.
                 addr: c.ipv4_addr.to_ne_bytes(),
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC | RTE_FLOW_ACTION_TYPE_SET_IPV6_DST => {
-            let c = unsafe { header_bytes(a.conf, 16) }.ok_or_else(no_conf)?;
-            let mut addr = [0u8; 16];
-            addr.copy_from_slice(&c[..16]);
+            let addr = a
+                .conf::<rte_flow_action_set_ipv6>()
+                .ok_or_else(no_conf)?
+                .ipv6_addr;
             Act::SetIpv6 {
-                src: a.type_ == RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC,
+                src: type_ == RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC,
                 addr,
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_TP_SRC | RTE_FLOW_ACTION_TYPE_SET_TP_DST => {
-            let c = unsafe { read::<rte_flow_action_set_tp>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_tp>().ok_or_else(no_conf)?;
             Act::SetTp {
-                src: a.type_ == RTE_FLOW_ACTION_TYPE_SET_TP_SRC,
+                src: type_ == RTE_FLOW_ACTION_TYPE_SET_TP_SRC,
                 port: u16::from_be(c.port),
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_TTL => Act::SetTtl(
-            unsafe { read::<rte_flow_action_set_ttl>(a.conf) }
+            a.conf::<rte_flow_action_set_ttl>()
                 .ok_or_else(no_conf)?
                 .ttl_value,
         ),
         RTE_FLOW_ACTION_TYPE_DEC_TTL => Act::DecTtl,
         RTE_FLOW_ACTION_TYPE_SET_IPV4_DSCP | RTE_FLOW_ACTION_TYPE_SET_IPV6_DSCP => {
-            let c = unsafe { read::<rte_flow_action_set_dscp>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_set_dscp>().ok_or_else(no_conf)?;
             if c.dscp > 63 {
                 return Err(bad(format!("DSCP {} does not fit 6 bits", c.dscp)));
             }
             Act::SetDscp {
-                v6: a.type_ == RTE_FLOW_ACTION_TYPE_SET_IPV6_DSCP,
+                v6: type_ == RTE_FLOW_ACTION_TYPE_SET_IPV6_DSCP,
                 dscp: c.dscp,
             }
         }
         RTE_FLOW_ACTION_TYPE_MODIFY_FIELD => {
-            let c = unsafe { read::<rte_flow_action_modify_field>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a
+                .conf::<rte_flow_action_modify_field>()
+                .ok_or_else(no_conf)?;
             modify(&c, i, lim)?
         }
         RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN => {
-            let c = unsafe { read::<rte_flow_action_of_push_vlan>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a
+                .conf::<rte_flow_action_of_push_vlan>()
+                .ok_or_else(no_conf)?;
             let tpid = u16::from_be(c.ethertype);
             if !matches!(tpid, 0x8100 | 0x88a8 | 0x9100) {
                 return Err(bad(format!("{tpid:#06x} is not a VLAN TPID")));
@@ -971,8 +941,9 @@ fn compile_action(
             Act::PushVlan(tpid)
         }
         RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID => {
-            let c =
-                unsafe { read::<rte_flow_action_of_set_vlan_vid>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a
+                .conf::<rte_flow_action_of_set_vlan_vid>()
+                .ok_or_else(no_conf)?;
             let vid = u16::from_be(c.vlan_vid);
             if vid > 0xfff {
                 return Err(bad(format!("VLAN id {vid} does not fit 12 bits")));
@@ -980,8 +951,9 @@ fn compile_action(
             Act::SetVlanVid(vid)
         }
         RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP => {
-            let c =
-                unsafe { read::<rte_flow_action_of_set_vlan_pcp>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a
+                .conf::<rte_flow_action_of_set_vlan_pcp>()
+                .ok_or_else(no_conf)?;
             if c.vlan_pcp > 7 {
                 return Err(bad(format!("VLAN PCP {} does not fit 3 bits", c.vlan_pcp)));
             }
@@ -989,7 +961,7 @@ fn compile_action(
         }
         RTE_FLOW_ACTION_TYPE_OF_POP_VLAN => Act::PopVlan,
         RTE_FLOW_ACTION_TYPE_RAW_ENCAP => {
-            let c = unsafe { read::<rte_flow_action_raw_encap>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_raw_encap>().ok_or_else(no_conf)?;
             if c.data.is_null() || c.size < 14 {
                 return Err(bad("RAW_ENCAP needs at least an Ethernet header".into()));
             }
@@ -1004,12 +976,11 @@ fn compile_action(
                     ),
                 ));
             }
-            // Safety: a RAW_ENCAP conf's data points at `size` bytes.
-            let bytes = unsafe { std::slice::from_raw_parts(c.data.cast_const(), c.size) };
+            let bytes = a.raw_encap_data().ok_or_else(no_conf)?;
             Act::RawEncap(bytes.into())
         }
         RTE_FLOW_ACTION_TYPE_RAW_DECAP => {
-            let c = unsafe { read::<rte_flow_action_raw_decap>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_raw_decap>().ok_or_else(no_conf)?;
             if c.size < 14 {
                 return Err(bad("RAW_DECAP removes at least an Ethernet header".into()));
             }
@@ -1017,7 +988,7 @@ fn compile_action(
         }
         RTE_FLOW_ACTION_TYPE_VXLAN_DECAP => Act::VxlanDecap,
         RTE_FLOW_ACTION_TYPE_SAMPLE => {
-            let c = unsafe { read::<rte_flow_action_sample>(a.conf) }.ok_or_else(no_conf)?;
+            let c = a.conf::<rte_flow_action_sample>().ok_or_else(no_conf)?;
             if in_sample {
                 return Err(lim.err(libc::ENOTSUP, C::Action, Some(i), "SAMPLE inside SAMPLE"));
             }
@@ -1029,24 +1000,12 @@ fn compile_action(
                     format!("SAMPLE ratio {} (only 1, a mirror, is modelled)", c.ratio),
                 ));
             }
-            if c.actions.is_null() {
-                return Err(no_conf());
-            }
-            let mut sub = Vec::new();
-            for k in 0..SAMPLE_MAX {
-                // Safety: the sub-action list is END-terminated; k only
-                // advances while no END was seen.
-                let sa = unsafe { std::ptr::read(c.actions.add(k)) };
-                if sa.type_ == RTE_FLOW_ACTION_TYPE_END {
-                    break;
-                }
-                if k + 1 == SAMPLE_MAX {
-                    return Err(bad("SAMPLE sub-action list is too long".into()));
-                }
-                sub.push(sa);
-            }
+            let sub = a
+                .sample_actions(SAMPLE_MAX)
+                .ok_or_else(no_conf)?
+                .map_err(|()| bad("SAMPLE sub-action list is too long".into()))?;
             let mut none = SmallVec::new();
-            let acts = compile_actions(&sub, lim, true, &mut none, group)?;
+            let acts = compile_actions(sub.iter(), lim, true, &mut none, group)?;
             if acts.iter().filter(|a| a.is_fate()).count() > 1 {
                 return Err(bad("more than one fate in SAMPLE".into()));
             }
@@ -1063,9 +1022,7 @@ fn field_ref(
     lim: &Limits<'_>,
 ) -> Result<FieldRef, DeviceError> {
     use ffi::*;
-    // Safety: for field ids other than VALUE/POINTER the union holds
-    // {level, offset} (plain integers: any bits are valid).
-    let lo = unsafe { d.__bindgen_anon_1.__bindgen_anon_1 };
+    let (level, offset) = modify_level_offset(d);
     let id = match d.field {
         RTE_FLOW_FIELD_MAC_DST => FieldId::MacDst,
         RTE_FLOW_FIELD_MAC_SRC => FieldId::MacSrc,
@@ -1086,18 +1043,18 @@ fn field_ref(
         RTE_FLOW_FIELD_GENEVE_VNI => FieldId::GeneveVni,
         // DPDK 22.11 carries the tag index in `level`.
         RTE_FLOW_FIELD_TAG => {
-            if lo.level >= u32::from(lim.tags) {
+            if level >= u32::from(lim.tags) {
                 return Err(lim.err(
                     libc::EINVAL,
                     FlowErrorCause::ActionConf,
                     Some(i),
                     format!(
                         "MODIFY_FIELD tag {} is beyond the {} registers",
-                        lo.level, lim.tags
+                        level, lim.tags
                     ),
                 ));
             }
-            FieldId::Tag(lo.level as u8)
+            FieldId::Tag(level as u8)
         }
         RTE_FLOW_FIELD_META => FieldId::Meta,
         RTE_FLOW_FIELD_MARK => FieldId::Mark,
@@ -1110,10 +1067,7 @@ fn field_ref(
             ))
         }
     };
-    Ok(FieldRef {
-        id,
-        offset: lo.offset,
-    })
+    Ok(FieldRef { id, offset })
 }
 
 fn modify(
@@ -1143,10 +1097,7 @@ fn modify(
         )));
     }
     let src = match c.src.field {
-        ffi::RTE_FLOW_FIELD_VALUE => {
-            // Safety: with FIELD_VALUE the union holds the 16 value bytes.
-            ModSrc::Value(u128::from_be_bytes(unsafe { c.src.__bindgen_anon_1.value }))
-        }
+        ffi::RTE_FLOW_FIELD_VALUE => ModSrc::Value(u128::from_be_bytes(modify_value(&c.src))),
         ffi::RTE_FLOW_FIELD_POINTER => {
             return Err(lim.err(
                 libc::ENOTSUP,

@@ -9,6 +9,11 @@
 mod lower;
 mod rule;
 pub mod testpmd;
+pub mod view;
 
 pub use lower::{lower, LowerError};
 pub use rule::{ArenaRef, RteRule};
+pub use view::{
+    action_conf_size, item_size, ActionConf, ActionView, ActionViews, ItemStruct, ItemView, Part,
+    RuleView, SampleActions,
+};
