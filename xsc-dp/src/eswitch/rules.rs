@@ -27,7 +27,7 @@ use crate::ffi;
 use crate::profile::DeviceProfile;
 use crate::rte::view::{modify_level_offset, modify_value};
 use crate::rte::{ActionView, ActionViews, ItemView, Part, RteRule};
-use crate::rule::{ActionKind, Direction, ItemKind};
+use crate::rule::{ActionKind, Direction, Field, ItemKind};
 
 /// The most TAG registers the eswitch models.
 pub const MAX_TAGS: usize = 8;
@@ -99,52 +99,10 @@ pub(crate) struct Matcher {
     pub bounds: SmallVec<[(u32, u32); 1]>,
 }
 
-/// A field MODIFY_FIELD reads or writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub(crate) enum FieldId {
-    MacDst,
-    MacSrc,
-    VlanId,
-    Ipv4Dscp,
-    Ipv4Ttl,
-    Ipv4Src,
-    Ipv4Dst,
-    Ipv6Dscp,
-    Ipv6HopLimit,
-    Ipv6Src,
-    Ipv6Dst,
-    TcpPortSrc,
-    TcpPortDst,
-    UdpPortSrc,
-    UdpPortDst,
-    VxlanVni,
-    GeneveVni,
-    Tag(u8),
-    Meta,
-    Mark,
-}
-
-impl FieldId {
-    pub(crate) fn width(self) -> u32 {
-        match self {
-            Self::MacDst | Self::MacSrc => 48,
-            Self::VlanId => 12,
-            Self::Ipv4Dscp | Self::Ipv6Dscp => 6,
-            Self::Ipv4Ttl | Self::Ipv6HopLimit => 8,
-            Self::Ipv4Src | Self::Ipv4Dst => 32,
-            Self::Ipv6Src | Self::Ipv6Dst => 128,
-            Self::TcpPortSrc | Self::TcpPortDst | Self::UdpPortSrc | Self::UdpPortDst => 16,
-            Self::VxlanVni | Self::GeneveVni => 24,
-            Self::Tag(_) | Self::Meta | Self::Mark => 32,
-        }
-    }
-}
-
 /// A field and the bit offset (from its least significant bit) used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FieldRef {
-    pub id: FieldId,
+    pub id: Field,
     pub offset: u32,
 }
 
@@ -1024,23 +982,23 @@ fn field_ref(
     use ffi::*;
     let (level, offset) = modify_level_offset(d);
     let id = match d.field {
-        RTE_FLOW_FIELD_MAC_DST => FieldId::MacDst,
-        RTE_FLOW_FIELD_MAC_SRC => FieldId::MacSrc,
-        RTE_FLOW_FIELD_VLAN_ID => FieldId::VlanId,
-        RTE_FLOW_FIELD_IPV4_DSCP => FieldId::Ipv4Dscp,
-        RTE_FLOW_FIELD_IPV4_TTL => FieldId::Ipv4Ttl,
-        RTE_FLOW_FIELD_IPV4_SRC => FieldId::Ipv4Src,
-        RTE_FLOW_FIELD_IPV4_DST => FieldId::Ipv4Dst,
-        RTE_FLOW_FIELD_IPV6_DSCP => FieldId::Ipv6Dscp,
-        RTE_FLOW_FIELD_IPV6_HOPLIMIT => FieldId::Ipv6HopLimit,
-        RTE_FLOW_FIELD_IPV6_SRC => FieldId::Ipv6Src,
-        RTE_FLOW_FIELD_IPV6_DST => FieldId::Ipv6Dst,
-        RTE_FLOW_FIELD_TCP_PORT_SRC => FieldId::TcpPortSrc,
-        RTE_FLOW_FIELD_TCP_PORT_DST => FieldId::TcpPortDst,
-        RTE_FLOW_FIELD_UDP_PORT_SRC => FieldId::UdpPortSrc,
-        RTE_FLOW_FIELD_UDP_PORT_DST => FieldId::UdpPortDst,
-        RTE_FLOW_FIELD_VXLAN_VNI => FieldId::VxlanVni,
-        RTE_FLOW_FIELD_GENEVE_VNI => FieldId::GeneveVni,
+        RTE_FLOW_FIELD_MAC_DST => Field::MacDst,
+        RTE_FLOW_FIELD_MAC_SRC => Field::MacSrc,
+        RTE_FLOW_FIELD_VLAN_ID => Field::VlanId,
+        RTE_FLOW_FIELD_IPV4_DSCP => Field::Ipv4Dscp,
+        RTE_FLOW_FIELD_IPV4_TTL => Field::Ipv4Ttl,
+        RTE_FLOW_FIELD_IPV4_SRC => Field::Ipv4Src,
+        RTE_FLOW_FIELD_IPV4_DST => Field::Ipv4Dst,
+        RTE_FLOW_FIELD_IPV6_DSCP => Field::Ipv6Dscp,
+        RTE_FLOW_FIELD_IPV6_HOPLIMIT => Field::Ipv6HopLimit,
+        RTE_FLOW_FIELD_IPV6_SRC => Field::Ipv6Src,
+        RTE_FLOW_FIELD_IPV6_DST => Field::Ipv6Dst,
+        RTE_FLOW_FIELD_TCP_PORT_SRC => Field::TcpPortSrc,
+        RTE_FLOW_FIELD_TCP_PORT_DST => Field::TcpPortDst,
+        RTE_FLOW_FIELD_UDP_PORT_SRC => Field::UdpPortSrc,
+        RTE_FLOW_FIELD_UDP_PORT_DST => Field::UdpPortDst,
+        RTE_FLOW_FIELD_VXLAN_VNI => Field::VxlanVni,
+        RTE_FLOW_FIELD_GENEVE_VNI => Field::GeneveVni,
         // DPDK 22.11 carries the tag index in `level`.
         RTE_FLOW_FIELD_TAG => {
             if level >= u32::from(lim.tags) {
@@ -1054,10 +1012,10 @@ fn field_ref(
                     ),
                 ));
             }
-            FieldId::Tag(level as u8)
+            Field::Tag(level as u8)
         }
-        RTE_FLOW_FIELD_META => FieldId::Meta,
-        RTE_FLOW_FIELD_MARK => FieldId::Mark,
+        RTE_FLOW_FIELD_META => Field::Meta,
+        RTE_FLOW_FIELD_MARK => Field::Mark,
         other => {
             return Err(lim.err(
                 libc::ENOTSUP,
