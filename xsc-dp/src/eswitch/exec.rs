@@ -19,8 +19,8 @@
 
 use std::borrow::Cow;
 
+use super::compiled::{Act, FieldRef, ModSrc, MAX_TAGS};
 use super::parse::{Layer, Parsed, Proto};
-use super::rules::{Act, FieldRef, ModSrc, MAX_TAGS};
 use crate::rule::Field;
 
 /// The TAG registers.

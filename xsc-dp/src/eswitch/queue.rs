@@ -19,7 +19,8 @@ use std::collections::VecDeque;
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
-use super::rules::{self, Compiled};
+use super::compile;
+use super::compiled::Compiled;
 use super::{Eswitch, RuleStats};
 use crate::device::{Completion, DeviceError, FlowErrorCause};
 use crate::ffi;
@@ -418,7 +419,7 @@ impl Eswitch {
         user_data: u64,
     ) -> Result<FlowId, DeviceError> {
         let op = "rte_flow_async_create";
-        let mut c = rules::compile(rule, &self.shared.limits(op))?;
+        let mut c = compile::compile(rule, &self.shared.limits(op))?;
         self.with_queues(op, |q| {
             let t = q.tables.get(&table.0).ok_or_else(|| {
                 self.async_err(
