@@ -18,6 +18,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 mod kind;
+pub mod testpmd;
 
 pub use kind::{ActionKind, ItemKind};
 
