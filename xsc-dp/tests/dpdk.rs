@@ -299,10 +299,10 @@ fn an_attached_port_is_left_open_for_its_host() {
         assert_eq!(live_handles().ports, 1);
     }
     assert_eq!(live_handles(), baseline());
-    // Safety: plain value argument.
+    // Safety: a plain value argument; any port id may be asked about.
+    let still_valid = unsafe { ffi::rte_eth_dev_is_valid_port(id) };
     assert_ne!(
-        unsafe { ffi::rte_eth_dev_is_valid_port(id) },
-        0,
+        still_valid, 0,
         "dropping an attached port must not close it"
     );
     assert!(matches!(

@@ -368,10 +368,11 @@ impl Port {
             rx_offload_capa: raw.rx_offload_capa,
             tx_offload_capa: raw.tx_offload_capa,
             dev_capa: raw.dev_capa,
-            // Safety: dev_flags points at the port's flags word, alive with the port.
             dev_flags: if raw.dev_flags.is_null() {
                 0
             } else {
+                // Safety: a non-NULL dev_flags points at the port's flags
+                // word, alive with the port.
                 unsafe { *raw.dev_flags }
             },
             switch_domain,

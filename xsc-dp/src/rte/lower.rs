@@ -51,8 +51,8 @@ struct Bytes<T: Copy> {
 
 impl<T: Copy> Bytes<T> {
     fn zeroed() -> Self {
-        // Safety: see the type's contract: all-zero is a valid T.
         Self {
+            // Safety: see the type's contract: all-zero is a valid T.
             value: unsafe { std::mem::zeroed() },
         }
     }

@@ -459,6 +459,7 @@ mod tests {
         assert!(items[0].spec.is_null() && items[0].mask.is_null());
         // Safety: sealed pointers point at arena copies of the given structs.
         let spec = unsafe { &*items[1].spec.cast::<ffi::rte_flow_item_ipv4>() };
+        // Safety: as above.
         let mask = unsafe { &*items[1].mask.cast::<ffi::rte_flow_item_ipv4>() };
         assert_eq!({ spec.hdr.dst_addr }.to_ne_bytes(), [10, 0, 0, 1]);
         assert_eq!({ mask.hdr.dst_addr }, u32::MAX);
