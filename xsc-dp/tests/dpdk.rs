@@ -8,9 +8,9 @@
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use xsc_dp::device::{DeviceError, FlowErrorCause};
 use xsc_dp::dpdk::{
-    live_handles, DpdkError, Eal, FlowErrorCause, FlowQueuesConfig, LiveHandles, Port, PortConfig,
-    NO_HUGE_ARGS,
+    live_handles, Eal, FlowQueuesConfig, LiveHandles, Port, PortConfig, NO_HUGE_ARGS,
 };
 use xsc_dp::ffi;
 use xsc_dp::rte::RteRule;
@@ -218,7 +218,7 @@ fn a_second_eal_init_is_a_typed_error() {
     let _fx = dpdk();
     assert!(Eal::was_initialized());
     match Eal::init(NO_HUGE_ARGS) {
-        Err(DpdkError::EalAlreadyInitialized) => {}
+        Err(DeviceError::EalAlreadyInitialized) => {}
         other => panic!("expected EalAlreadyInitialized, got {other:?}"),
     }
 }
@@ -244,14 +244,14 @@ fn null_port_lifecycle_and_info() {
         // Configuring a started port is refused before DPDK is asked.
         assert!(matches!(
             port.configure(&fx.eal, &PortConfig::default()),
-            Err(DpdkError::InvalidArgument { .. })
+            Err(DeviceError::InvalidArgument { .. })
         ));
         port.stop().expect("stop");
         port.start().expect("restart");
         // Owning the same port twice is refused: it would be closed twice.
         assert!(matches!(
             Port::by_id(&fx.eal, port.id()),
-            Err(DpdkError::InvalidArgument { .. })
+            Err(DeviceError::InvalidArgument { .. })
         ));
         let live = live_handles();
         assert_eq!((live.ports, live.mempools), (1, 1));
@@ -260,7 +260,7 @@ fn null_port_lifecycle_and_info() {
     assert_eq!(live_handles(), before);
     assert!(matches!(
         Port::by_name(&fx.eal, &name),
-        Err(DpdkError::NoSuchPort { .. })
+        Err(DeviceError::NoSuchPort { .. })
     ));
 }
 
@@ -272,7 +272,7 @@ fn an_attached_port_is_left_open_for_its_host() {
     // This process initialised EAL through Eal::init: attach says so.
     assert!(matches!(
         Eal::attach(),
-        Err(DpdkError::EalNotAttachable { .. })
+        Err(DeviceError::EalNotAttachable { .. })
     ));
     let name = fx.name("net_null");
     let before: Vec<u16> = xsc_dp::dpdk::port_ids();
@@ -286,15 +286,15 @@ fn an_attached_port_is_left_open_for_its_host() {
         assert!(port.is_attached());
         assert!(matches!(
             port.configure(&fx.eal, &PortConfig::default()),
-            Err(DpdkError::InvalidArgument { .. })
+            Err(DeviceError::InvalidArgument { .. })
         ));
         assert!(matches!(
             port.start(),
-            Err(DpdkError::InvalidArgument { .. })
+            Err(DeviceError::InvalidArgument { .. })
         ));
         assert!(matches!(
             Port::by_id(&fx.eal, id),
-            Err(DpdkError::InvalidArgument { .. })
+            Err(DeviceError::InvalidArgument { .. })
         ));
         assert_eq!(live_handles().ports, 1);
     }
@@ -307,7 +307,7 @@ fn an_attached_port_is_left_open_for_its_host() {
     );
     assert!(matches!(
         Port::attach(&fx.eal, u16::MAX - 1),
-        Err(DpdkError::NoSuchPort { .. })
+        Err(DeviceError::NoSuchPort { .. })
     ));
     // Close it the owning way, so later tests see a clean port table.
     drop(Port::by_name(&fx.eal, &name).expect("own it to close it"));
@@ -395,7 +395,7 @@ fn null_port_refuses_rte_flow_with_a_typed_error_and_leaks_nothing() {
     let e = port.validate(&rule).expect_err("net_null has no flow ops");
     assert!(e.is_unsupported(), "{e}");
     match &e {
-        DpdkError::Flow(f) => {
+        DeviceError::Flow(f) => {
             assert_eq!(f.op, "rte_flow_validate");
             assert_eq!(f.port, port.id());
             assert!(f.errno == libc::ENOSYS || f.errno == libc::ENOTSUP, "{f}");
@@ -422,7 +422,7 @@ fn null_port_refuses_rte_flow_with_a_typed_error_and_leaks_nothing() {
     };
     assert!(matches!(
         port.validate(&unsealed),
-        Err(DpdkError::InvalidArgument { .. })
+        Err(DeviceError::InvalidArgument { .. })
     ));
     drop(port);
     assert_eq!(live_handles(), baseline());
@@ -444,7 +444,7 @@ fn async_flow_api_is_refused_on_a_port_without_it() {
             .configure_flow_queues(FlowQueuesConfig::default())
             .expect_err("gate must refuse");
         match &e {
-            DpdkError::Flow(f) => {
+            DeviceError::Flow(f) => {
                 assert_eq!(f.op, "rte_flow_info_get");
                 assert!(f.is_unsupported());
             }
@@ -475,7 +475,7 @@ fn tap_validates_eth_ipv4_tcp_udp_with_drop_and_queue() {
     let e = port
         .validate(&offload_rule())
         .expect_err("tap has no TAG/JUMP in transfer");
-    let DpdkError::Flow(f) = &e else {
+    let DeviceError::Flow(f) = &e else {
         panic!("expected a flow error, got {e:?}")
     };
     assert_ne!(f.cause, FlowErrorCause::None, "{f}");
