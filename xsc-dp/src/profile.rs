@@ -204,7 +204,7 @@ impl DeviceProfile {
 
     /// Our model of the Yunsilicon metaScale NIC in switchdev mode. Every
     /// value is an assumption; the reason is beside it. Measure the real
-    /// NIC with [`probe`] and prefer that where it disagrees.
+    /// NIC with `dpdk::probe` and prefer that where it disagrees.
     pub fn metascale() -> Self {
         Self {
             name: "metascale".into(),

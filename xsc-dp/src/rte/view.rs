@@ -5,7 +5,7 @@
 //! decided by the type code, as `rte_flow.h` documents per type. This module
 //! is the one place that ties each struct to its type codes (as io-uring's
 //! `opcode.rs` ties each submission entry to its opcode), in the tables of
-//! [`item_structs!`] and [`action_confs!`]:
+//! `item_structs!` and `action_confs!`:
 //!
 //! - [`ItemStruct`] / [`ActionConf`]: the structs, each knowing the type
 //!   codes it serves, so [`ItemView::spec`] and [`ActionView::conf`] check
