@@ -183,10 +183,11 @@ fn range_fields(p: Proto) -> &'static [(u8, u8)] {
     }
 }
 
-/// Copies the first `len` bytes of `part` (a header: `len` is at most the
-/// item struct's size), `None` when `part` is NULL.
-fn header_bytes(item: ItemView<'_>, part: Part, len: usize) -> Option<[u8; HDR_MAX]> {
-    let bytes = item.bytes(part)?;
+/// Copies the first `len` bytes of an item part (a header: `len` is at most
+/// the item struct's size), `None` when the part is NULL.
+#[inline]
+fn header_bytes(bytes: Option<&[u8]>, len: usize) -> Option<[u8; HDR_MAX]> {
+    let bytes = bytes?;
     let mut out = [0u8; HDR_MAX];
     let n = len.min(HDR_MAX).min(bytes.len());
     out[..n].copy_from_slice(&bytes[..n]);
@@ -348,11 +349,7 @@ fn proto_item(
     m.shape.protos.push(proto);
     // The item struct starts with `len` header bytes (Proto::len is at most
     // the struct size: see the test below).
-    let (spec, mask, last) = (
-        header_bytes(item, Part::Spec, len),
-        header_bytes(item, Part::Mask, len),
-        header_bytes(item, Part::Last, len),
-    );
+    let [spec, last, mask] = item.all_bytes().map(|b| header_bytes(b, len));
     let Some(spec) = spec else {
         if last.is_some() {
             return Err(lim.err(libc::EINVAL, C::ItemLast, Some(i), "last without spec"));

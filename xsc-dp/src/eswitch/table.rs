@@ -7,6 +7,10 @@
 //! the packet's masked bytes once per shape and compares them with the
 //! rules' keys (tuple space search). Within a key, rules are sorted by
 //! (priority, creation), so the first that passes its ranges wins.
+//!
+//! The lookup's small functions are `#[inline]`: they sat in one file with
+//! `Eswitch::process` before, and a release build without LTO inlines
+//! across codegen units only what is marked.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +79,7 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
+    #[inline]
     pub(crate) fn holds(&self, hash: u64, key: &[u8]) -> bool {
         self.hash == hash && self.rules[0].key[..] == *key
     }
@@ -85,6 +90,7 @@ impl Bucket {
 pub(crate) const KEY_HASHER: foldhash::fast::FixedState =
     foldhash::fast::FixedState::with_seed(0x0035_c0e5);
 
+#[inline]
 pub(crate) fn key_hash(key: &[u8]) -> u64 {
     KEY_HASHER.hash_one(key)
 }
@@ -108,6 +114,7 @@ pub(crate) struct Group {
 }
 
 /// Binds each protocol item of `protos` to a layer of `p`, in order.
+#[inline]
 pub(crate) fn bind(protos: &[Proto], p: &Parsed, out: &mut SmallVec<[u8; 8]>) -> bool {
     let layers = p.layers();
     let mut li = 0;
@@ -155,6 +162,7 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
+    #[inline]
     pub(crate) fn byte(&self, op: &KeyOp, bound: &[u8]) -> u8 {
         let layers = self.parsed.layers();
         let layer = |item: u8| {
@@ -191,6 +199,7 @@ impl View<'_> {
         v & op.mask
     }
 
+    #[inline]
     pub(crate) fn in_range(&self, shape: &Shape, bounds: &[(u32, u32)], bound: &[u8]) -> bool {
         shape.ranges.iter().zip(bounds).all(|(r, &(lo, hi))| {
             let Some(l) = bound
@@ -210,6 +219,7 @@ impl View<'_> {
 }
 
 impl Group {
+    #[inline]
     pub(crate) fn lookup(&self, view: &View<'_>) -> Option<&Arc<Entry>> {
         let mut best: Option<&Arc<Entry>> = None;
         let mut bound: SmallVec<[u8; 8]> = SmallVec::new();

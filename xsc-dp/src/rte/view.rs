@@ -330,6 +330,33 @@ impl<'a> ItemView<'a> {
     }
 }
 
+impl<'a> ItemView<'a> {
+    /// The bytes of spec, last and mask, in that order ([`item_size`] of
+    /// each, looked up once), `None` where the pointer is NULL.
+    ///
+    /// # Panics
+    ///
+    /// As [`bytes`](Self::bytes).
+    #[inline]
+    pub fn all_bytes(self) -> [Option<&'a [u8]>; 3] {
+        let [spec, last, mask] = [Part::Spec, Part::Last, Part::Mask].map(|p| self.ptr(p));
+        if spec.is_null() && last.is_null() && mask.is_null() {
+            return [None; 3];
+        }
+        let Some(len) = item_size(self.item.type_) else {
+            panic!(
+                "item type {} has no struct in the view's table",
+                self.item.type_
+            )
+        };
+        [spec, last, mask].map(|p| {
+            // Safety: as in `bytes`: a readable struct of the item's type,
+            // `len` bytes, behind every non-NULL pointer for 'a.
+            (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+        })
+    }
+}
+
 /// One action of a [`RuleView`] (or of a SAMPLE's sub-action list).
 #[derive(Debug, Clone, Copy)]
 pub struct ActionView<'a> {
