@@ -162,7 +162,6 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    #[inline]
     pub(crate) fn byte(&self, op: &KeyOp, bound: &[u8]) -> u8 {
         let layers = self.parsed.layers();
         let layer = |item: u8| {
