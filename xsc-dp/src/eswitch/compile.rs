@@ -682,10 +682,10 @@ fn compile_action(
             }
         }
         RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC | RTE_FLOW_ACTION_TYPE_SET_IPV6_DST => {
-            let addr = a
-                .conf::<rte_flow_action_set_ipv6>()
-                .ok_or_else(no_conf)?
-                .ipv6_addr;
+            // As bytes: the conf is an array before DPDK 24.11 and struct
+            // rte_ipv6_addr after, 16 bytes either way.
+            let mut addr = [0u8; 16];
+            addr.copy_from_slice(&a.conf_bytes().ok_or_else(no_conf)?[..16]);
             Act::SetIpv6 {
                 src: type_ == RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC,
                 addr,

@@ -34,8 +34,11 @@ use crate::ffi;
 ///
 /// [`is_for`](Self::is_for) must be true only for item types whose
 /// spec/last/mask DPDK defines as this struct (so reading `size_of::<Self>()`
-/// bytes behind those pointers stays inside what a valid rule provides).
-/// Implemented here, from one table, for the structs of `rte_flow.h`.
+/// bytes behind those pointers stays inside what a valid rule provides), and
+/// `Self` must be plain data — integers, arrays of them, bitfield units, no
+/// pointers or enums — so that every byte pattern, all-zero included, is a
+/// valid value. Implemented here, from one table, for the structs of
+/// `rte_flow.h`, which all are.
 pub unsafe trait ItemStruct: Copy + 'static {
     /// Whether DPDK reads this struct for items of type `t`.
     fn is_for(t: ffi::rte_flow_item_type) -> bool;
@@ -393,6 +396,29 @@ impl<'a> ActionView<'a> {
         // Safety: the view's contract puts the conf struct of the action's
         // type behind a non-NULL conf, and the assert made T that struct.
         (!p.is_null()).then(|| unsafe { p.cast::<T>().read_unaligned() })
+    }
+
+    /// The bytes of the conf ([`action_conf_size`] of them), `None` when it
+    /// is NULL.
+    ///
+    /// # Panics
+    ///
+    /// If the conf is set on an action whose type is not in
+    /// [`action_conf_size`]'s table.
+    pub fn conf_bytes(self) -> Option<&'a [u8]> {
+        let p = self.action.conf;
+        if p.is_null() {
+            return None;
+        }
+        let Some(len) = action_conf_size(self.action.type_) else {
+            panic!(
+                "action type {} has no conf struct in the view's table",
+                self.action.type_
+            )
+        };
+        // Safety: the view's contract puts the conf struct of the action's
+        // type, `len` bytes, behind a non-NULL conf for 'a.
+        Some(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
     }
 
     /// A RAW_ENCAP's header bytes (`data[..size]`); `None` when the conf or
