@@ -37,7 +37,7 @@
 //! support code — it is the second implementation the translation is
 //! checked against.
 //!
-//! Rooms: `compile` (the rule compiler: an [`RteRule`] read through
+//! Rooms: `compile` (the rule compiler, pattern and actions: an [`RteRule`] read through
 //! `rte`'s typed view → a `compiled` rule), `parse` (the packet parser),
 //! `table` (the matcher: per-group tables and lookup), `exec` (the executor
 //! of a matched rule's actions), `queue` (the template/async API); this

@@ -2,7 +2,7 @@
 //!
 //! [`RteRule`] owns the `rte_flow_attr`, the END-terminated
 //! `rte_flow_item[]`/`rte_flow_action[]` arrays and every spec, mask, last
-//! and conf byte they point to. [`lower`] builds one from an
+//! and conf byte they point to. [`lower()`] builds one from an
 //! [`HwRule`](crate::rule::HwRule). The DPDK port and the software eswitch
 //! both consume exactly these bytes, and read them back only through
 //! [`view`], the one typed, checked view of rte_flow item and action memory.

@@ -209,7 +209,7 @@ impl RteRule {
     /// `T` must be the struct DPDK reads for `type_` (`rte_flow_item_ipv4`
     /// for `RTE_FLOW_ITEM_TYPE_IPV4`, ...), or at least as large: DPDK, and
     /// the software eswitch, read that many bytes behind each pointer.
-    /// [`crate::rte::lower`] is the safe way to build rules.
+    /// [`lower()`](crate::rte::lower()) is the safe way to build rules.
     pub unsafe fn push_item<T: Copy>(
         &mut self,
         type_: ffi::rte_flow_item_type,
