@@ -154,6 +154,18 @@ action_confs! {
     rte_flow_action_sample <- RTE_FLOW_ACTION_TYPE_SAMPLE;
 }
 
+/// The panic of a typed read whose struct does not match the type code:
+/// out of line and cold, so the check costs the reads one compare.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn wrong_struct<T>(what: &str, type_: u32) -> ! {
+    panic!(
+        "{} is not the {what} type {type_}",
+        std::any::type_name::<T>()
+    )
+}
+
 /// The pattern and actions of one rule, readable through typed views.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleView<'a> {
@@ -277,12 +289,9 @@ impl<'a> ItemView<'a> {
     /// If `T` is not the struct DPDK reads for this item's type.
     #[inline]
     pub fn get<T: ItemStruct>(self, part: Part) -> Option<T> {
-        assert!(
-            T::is_for(self.item.type_),
-            "{} is not the struct of item type {}",
-            std::any::type_name::<T>(),
-            self.item.type_
-        );
+        if !T::is_for(self.item.type_) {
+            wrong_struct::<T>("struct of item", self.item.type_);
+        }
         let p = self.ptr(part);
         // Safety: the view's contract (RuleView::from_raw, or a sealed
         // RteRule) puts a readable struct of the item's type behind every
@@ -342,7 +351,7 @@ impl<'a> ItemView<'a> {
     /// As [`bytes`](Self::bytes).
     #[inline]
     pub fn all_bytes(self) -> [Option<&'a [u8]>; 3] {
-        let [spec, last, mask] = [Part::Spec, Part::Last, Part::Mask].map(|p| self.ptr(p));
+        let (spec, last, mask) = (self.item.spec, self.item.last, self.item.mask);
         if spec.is_null() && last.is_null() && mask.is_null() {
             return [None; 3];
         }
@@ -352,11 +361,12 @@ impl<'a> ItemView<'a> {
                 self.item.type_
             )
         };
-        [spec, last, mask].map(|p| {
+        let part = |p: *const libc::c_void| {
             // Safety: as in `bytes`: a readable struct of the item's type,
             // `len` bytes, behind every non-NULL pointer for 'a.
             (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
-        })
+        };
+        [part(spec), part(last), part(mask)]
     }
 }
 
@@ -386,12 +396,9 @@ impl<'a> ActionView<'a> {
     /// If `T` is not the conf struct DPDK reads for this action's type.
     #[inline]
     pub fn conf<T: ActionConf>(self) -> Option<T> {
-        assert!(
-            T::is_for(self.action.type_),
-            "{} is not the conf of action type {}",
-            std::any::type_name::<T>(),
-            self.action.type_
-        );
+        if !T::is_for(self.action.type_) {
+            wrong_struct::<T>("conf of action", self.action.type_);
+        }
         let p = self.action.conf;
         // Safety: the view's contract puts the conf struct of the action's
         // type behind a non-NULL conf, and the assert made T that struct.

@@ -142,7 +142,12 @@ pub(super) fn proto_item(
     m.shape.protos.push(proto);
     // The item struct starts with `len` header bytes (Proto::len is at most
     // the struct size: see the test below).
-    let [spec, last, mask] = item.all_bytes().map(|b| header_bytes(b, len));
+    let [spec, last, mask] = item.all_bytes();
+    let (spec, mask, last) = (
+        header_bytes(spec, len),
+        header_bytes(mask, len),
+        header_bytes(last, len),
+    );
     let Some(spec) = spec else {
         if last.is_some() {
             return Err(lim.err(libc::EINVAL, C::ItemLast, Some(i), "last without spec"));
