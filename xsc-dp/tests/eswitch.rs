@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 use xsc_dp::device::FlowDevice;
-use xsc_dp::dpdk::{DpdkError, FlowErrorCause};
+use xsc_dp::device::{DeviceError, FlowErrorCause};
 use xsc_dp::eswitch::{DropReason, Eswitch, Fate, ToHost, Verdict, MAX_TAGS};
 use xsc_dp::profile::DeviceProfile;
-use xsc_dp::rte::{lower, Direction, RteRule};
+use xsc_dp::rte::{lower, RteRule};
+use xsc_dp::rule::Direction;
 use xsc_dp::rule::*;
 
 // ---------------------------------------------------------------- frames
@@ -275,13 +276,13 @@ fn to_host(v: &Verdict) -> &ToHost {
     }
 }
 
-fn errno(e: &DpdkError) -> i32 {
+fn errno(e: &DeviceError) -> i32 {
     e.errno().expect("a flow error has an errno")
 }
 
-fn flow_cause(e: &DpdkError) -> (FlowErrorCause, Option<usize>) {
+fn flow_cause(e: &DeviceError) -> (FlowErrorCause, Option<usize>) {
     match e {
-        DpdkError::Flow(f) => (f.cause, f.index),
+        DeviceError::Flow(f) => (f.cause, f.index),
         other => panic!("not a flow error: {other}"),
     }
 }

@@ -4,7 +4,7 @@ mod support;
 
 use support::rules::kitchen_sink;
 use support::testpmd;
-use xsc_dp::rte::testpmd::render;
+use xsc_dp::rule::testpmd::render;
 
 /// Whether dpdk-testpmd can be run; says so loudly when not, and fails
 /// under CI, which installs it.

@@ -22,6 +22,9 @@ mod bindings {
     )]
     #![allow(unsafe_op_in_unsafe_fn, missing_debug_implementations, clippy::all)]
     #![allow(unnecessary_transmutes, unpredictable_function_pointer_comparisons)]
+    // bindgen writes the bitfield accessors' unsafe blocks without a
+    // `// Safety:` comment; the lint is for our code, not generated code.
+    #![allow(clippy::undocumented_unsafe_blocks)]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 

@@ -8,20 +8,26 @@
 //! bytes DPDK reads.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use super::error::{DpdkError, FlowError};
+use crate::device::{DeviceError, FlowError};
 use crate::ffi;
-use crate::rte::RteRule;
+use crate::rte::{RteRule, RuleView};
 
 /// A deep copy of a rule, made by `rte_flow_conv(RTE_FLOW_CONV_OP_RULE)`,
 /// in one 8-byte-aligned buffer owned here.
-pub struct RuleCopy {
+///
+/// It borrows the original rule: DPDK 22.11 copies some confs shallowly
+/// (RAW_ENCAP keeps its `data` pointer, SAMPLE its action list), so the
+/// copy may point into the original's arena.
+pub struct RuleCopy<'r> {
     buf: Vec<u64>,
     items: usize,
     actions: usize,
+    _rule: PhantomData<&'r RteRule>,
 }
 
-impl RuleCopy {
+impl<'r> RuleCopy<'r> {
     fn header(&self) -> &ffi::rte_flow_conv_rule {
         // Safety: rte_flow_conv wrote a struct rte_flow_conv_rule at the
         // start of buf (8-aligned) followed by what it points to.
@@ -48,13 +54,23 @@ impl RuleCopy {
         }
     }
 
+    /// The copied items and actions through `rte`'s typed view.
+    pub fn view(&self) -> RuleView<'_> {
+        // Safety: rte_flow_conv copied every spec/last/mask/conf of the
+        // sealed original as the struct of its type (it walks DPDK's own
+        // table of sizes), into `buf`, which lives as long as `self`;
+        // pointers it copied shallowly point into the original rule, which
+        // the 'r borrow keeps alive and unchanged for as long as `self`.
+        unsafe { RuleView::from_raw(self.pattern(), self.actions()) }
+    }
+
     /// Bytes DPDK needed for the copy.
     pub fn size(&self) -> usize {
         self.buf.len() * 8
     }
 }
 
-impl fmt::Debug for RuleCopy {
+impl fmt::Debug for RuleCopy<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RuleCopy")
             .field("items", &self.items)
@@ -64,7 +80,7 @@ impl fmt::Debug for RuleCopy {
 }
 
 /// Deep-copies a sealed rule with `rte_flow_conv`. Needs no EAL and no port.
-pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DpdkError> {
+pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy<'_>, DeviceError> {
     super::flow::check_sealed(rule)?;
     let src = ffi::rte_flow_conv_rule {
         __bindgen_anon_1: ffi::rte_flow_conv_rule__bindgen_ty_1 {
@@ -120,5 +136,6 @@ pub fn deep_copy(rule: &RteRule) -> Result<RuleCopy, DpdkError> {
         buf,
         items: rule.pattern().len(),
         actions: rule.actions().len(),
+        _rule: PhantomData,
     })
 }

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use super::error::{last_errno, DpdkError};
+use super::error::last_errno;
 use super::LIVE;
+use crate::device::DeviceError;
 use crate::ffi;
 
 const NEVER: u8 = 0;
@@ -66,19 +67,19 @@ impl Eal {
     /// Calls `rte_eal_init` with `args` (the first is the program name, as in
     /// `argv[0]`). Exactly once per process: any later call, whether the first
     /// succeeded, failed or was cleaned up, returns
-    /// [`DpdkError::EalAlreadyInitialized`].
+    /// [`DeviceError::EalAlreadyInitialized`].
     ///
     /// `rte_eal_init` pins the calling thread to the main lcore's CPU set.
-    pub fn init<S: AsRef<str>>(args: &[S]) -> Result<Self, DpdkError> {
+    pub fn init<S: AsRef<str>>(args: &[S]) -> Result<Self, DeviceError> {
         let mut args_c = Vec::with_capacity(args.len());
         for a in args {
             let a = a.as_ref();
-            args_c.push(CString::new(a).map_err(|_| DpdkError::InvalidArgument {
+            args_c.push(CString::new(a).map_err(|_| DeviceError::InvalidArgument {
                 what: format!("EAL argument {a:?} contains a NUL byte"),
             })?);
         }
         if args_c.is_empty() {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: "EAL needs at least argv[0]".into(),
             });
         }
@@ -86,11 +87,11 @@ impl Eal {
             .compare_exchange(NEVER, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            return Err(DpdkError::EalAlreadyInitialized);
+            return Err(DeviceError::EalAlreadyInitialized);
         }
         let mut argv: Vec<*mut c_char> = args_c.iter().map(|a| a.as_ptr() as *mut c_char).collect();
         argv.push(std::ptr::null_mut());
-        let argc = c_int::try_from(args_c.len()).map_err(|_| DpdkError::InvalidArgument {
+        let argc = c_int::try_from(args_c.len()).map_err(|_| DeviceError::InvalidArgument {
             what: "too many EAL arguments".into(),
         })?;
         // Safety: argv holds argc valid NUL-terminated strings followed by
@@ -99,7 +100,7 @@ impl Eal {
         let rc = unsafe { ffi::rte_eal_init(argc, argv.as_mut_ptr()) };
         if rc < 0 {
             STATE.store(USED, Ordering::Release);
-            return Err(DpdkError::EalInit {
+            return Err(DeviceError::EalInit {
                 errno: last_errno(),
             });
         }
@@ -119,29 +120,29 @@ impl Eal {
     /// Ports taken through it should be [`Port::attach`](super::Port::attach)ed,
     /// so that they are not closed either.
     ///
-    /// Fails with [`DpdkError::EalNotAttachable`] when EAL is not running
+    /// Fails with [`DeviceError::EalNotAttachable`] when EAL is not running
     /// (`rte_lcore_count()` is 0 until `rte_eal_init` succeeds), or when
     /// this crate initialised it through [`Eal::init`] (use that handle: an
     /// attached one would not keep it alive). After an attach,
-    /// [`Eal::init`] fails with [`DpdkError::EalAlreadyInitialized`].
-    pub fn attach() -> Result<Self, DpdkError> {
+    /// [`Eal::init`] fails with [`DeviceError::EalAlreadyInitialized`].
+    pub fn attach() -> Result<Self, DeviceError> {
         let state = STATE.load(Ordering::Acquire);
         if state == RUNNING || state == USED {
-            return Err(DpdkError::EalNotAttachable {
+            return Err(DeviceError::EalNotAttachable {
                 why: "this process initialised EAL through Eal::init: use that Eal",
             });
         }
         // Safety: reads a counter in EAL's static configuration; valid
         // before and after rte_eal_init.
         if unsafe { ffi::rte_lcore_count() } == 0 {
-            return Err(DpdkError::EalNotAttachable {
+            return Err(DeviceError::EalNotAttachable {
                 why: "rte_eal_init has not been called in this process (the host must initialise DPDK first)",
             });
         }
         // NEVER → EXTERNAL; a concurrent attach may have done it already.
         let _ = STATE.compare_exchange(NEVER, EXTERNAL, Ordering::AcqRel, Ordering::Acquire);
         if STATE.load(Ordering::Acquire) != EXTERNAL {
-            return Err(DpdkError::EalNotAttachable {
+            return Err(DeviceError::EalNotAttachable {
                 why: "this process initialised EAL through Eal::init: use that Eal",
             });
         }
@@ -168,14 +169,14 @@ impl Eal {
     /// Probes a device by its devargs string (`net_ring0`, `net_tap0,iface=x`)
     /// after start-up, as `--vdev` would have at init. Wraps `rte_dev_probe`.
     /// The ports it creates are found with [`super::Port::by_name`].
-    pub fn probe(&self, devargs: &str) -> Result<(), DpdkError> {
-        let c = CString::new(devargs).map_err(|_| DpdkError::InvalidArgument {
+    pub fn probe(&self, devargs: &str) -> Result<(), DeviceError> {
+        let c = CString::new(devargs).map_err(|_| DeviceError::InvalidArgument {
             what: format!("devargs {devargs:?} contain a NUL byte"),
         })?;
         // Safety: c is a valid C string for the duration of the call.
         let rc = unsafe { ffi::rte_dev_probe(c.as_ptr()) };
         if rc < 0 {
-            return Err(DpdkError::call("rte_dev_probe", None, rc));
+            return Err(DeviceError::call("rte_dev_probe", None, rc));
         }
         Ok(())
     }

@@ -5,21 +5,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::error::{DpdkError, FlowError};
 use super::port::{Port, PortShared};
 use super::LIVE;
+use crate::device::{Counters, DeviceError, FlowDevice, FlowError};
 use crate::ffi;
 use crate::rte::RteRule;
-
-/// Packet and byte counts of a rule's `COUNT` action
-/// (`struct rte_flow_query_count`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Counters {
-    /// Packets that hit the rule.
-    pub packets: u64,
-    /// Bytes of those packets.
-    pub bytes: u64,
-}
 
 /// One rule created with `rte_flow_create`, owned: dropping it calls
 /// `rte_flow_destroy` (errors on drop are ignored; call
@@ -39,11 +29,11 @@ unsafe impl Send for Flow {}
 // Safety: as above; &Flow only allows query, which ethdev serialises.
 unsafe impl Sync for Flow {}
 
-pub(crate) fn check_sealed(rule: &RteRule) -> Result<(), DpdkError> {
+pub(crate) fn check_sealed(rule: &RteRule) -> Result<(), DeviceError> {
     if rule.is_sealed() {
         Ok(())
     } else {
-        Err(DpdkError::InvalidArgument {
+        Err(DeviceError::InvalidArgument {
             what: "rte_flow rule must be sealed before use".into(),
         })
     }
@@ -51,7 +41,7 @@ pub(crate) fn check_sealed(rule: &RteRule) -> Result<(), DpdkError> {
 
 impl Port {
     /// Asks the driver whether it would accept `rule` (`rte_flow_validate`).
-    pub fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
+    pub fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
         check_sealed(rule)?;
         let mut err = ffi::rte_flow_error::default();
         // Safety: a sealed RteRule holds END-terminated arrays whose pointers
@@ -81,7 +71,7 @@ impl Port {
 
     /// Installs `rule` (`rte_flow_create`). DPDK copies what it needs; the
     /// rule may be reused as soon as this returns.
-    pub fn create(&self, rule: &RteRule) -> Result<Flow, DpdkError> {
+    pub fn create(&self, rule: &RteRule) -> Result<Flow, DeviceError> {
         check_sealed(rule)?;
         let generation = self.shared.flow_generation.read();
         let mut err = ffi::rte_flow_error::default();
@@ -118,7 +108,7 @@ impl Port {
     /// Destroys every rule on the port (`rte_flow_flush`), including ones
     /// other code made. [`Flow`] handles made before become inert: dropping
     /// them does nothing and querying them is an error.
-    pub fn flush(&self) -> Result<(), DpdkError> {
+    pub fn flush(&self) -> Result<(), DeviceError> {
         let mut generation = self.shared.flow_generation.write();
         let mut err = ffi::rte_flow_error::default();
         // Safety: err is a valid out-pointer; no flow handle can be used
@@ -143,7 +133,7 @@ impl Flow {
     /// Reads the rule's `COUNT` action (`rte_flow_query`), resetting the
     /// hardware counter afterwards when `reset` is set. The rule must have
     /// been created with a COUNT action without a shared id.
-    pub fn query_count(&self, reset: bool) -> Result<Counters, DpdkError> {
+    pub fn query_count(&self, reset: bool) -> Result<Counters, DeviceError> {
         let generation = self.port.flow_generation.read();
         if *generation != self.generation || self.destroyed {
             return Err(self.flushed_error("rte_flow_query"));
@@ -154,12 +144,12 @@ impl Flow {
     }
 
     /// Removes the rule (`rte_flow_destroy`) and reports the driver's answer.
-    pub fn destroy(mut self) -> Result<(), DpdkError> {
+    pub fn destroy(mut self) -> Result<(), DeviceError> {
         self.destroy_raw()
     }
 
     /// Destroys the rule once; later calls (from Drop) do nothing.
-    fn destroy_raw(&mut self) -> Result<(), DpdkError> {
+    fn destroy_raw(&mut self) -> Result<(), DeviceError> {
         if std::mem::replace(&mut self.destroyed, true) {
             return Ok(());
         }
@@ -181,12 +171,12 @@ impl Flow {
         Ok(())
     }
 
-    fn flushed_error(&self, op: &'static str) -> DpdkError {
-        DpdkError::Flow(FlowError {
+    fn flushed_error(&self, op: &'static str) -> DeviceError {
+        DeviceError::Flow(FlowError {
             op,
             port: self.port.id,
             errno: libc::ENOENT,
-            cause: super::error::FlowErrorCause::Handle,
+            cause: crate::device::FlowErrorCause::Handle,
             index: None,
             message: "the rule was removed by rte_flow_flush".into(),
         })
@@ -217,7 +207,7 @@ pub(crate) unsafe fn query_count_raw(
     port: u16,
     raw: NonNull<ffi::rte_flow>,
     reset: bool,
-) -> Result<Counters, DpdkError> {
+) -> Result<Counters, DeviceError> {
     let action = [
         ffi::rte_flow_action {
             type_: ffi::RTE_FLOW_ACTION_TYPE_COUNT,
@@ -249,4 +239,32 @@ pub(crate) unsafe fn query_count_raw(
         packets: if data.hits_set() != 0 { data.hits } else { 0 },
         bytes: if data.bytes_set() != 0 { data.bytes } else { 0 },
     })
+}
+
+/// A real port is a [`FlowDevice`]: the synchronous API, rule by rule
+/// (`QueuedPort` adds the template/async API).
+impl FlowDevice for Port {
+    type Rule = Flow;
+
+    fn name(&self) -> String {
+        self.info()
+            .map(|i| i.name)
+            .unwrap_or_else(|_| format!("port {}", self.id()))
+    }
+
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
+        Port::validate(self, rule)
+    }
+
+    fn create(&self, rule: &RteRule) -> Result<Flow, DeviceError> {
+        Port::create(self, rule)
+    }
+
+    fn destroy(&self, rule: Flow) -> Result<(), DeviceError> {
+        rule.destroy()
+    }
+
+    fn query(&self, rule: &Flow, reset: bool) -> Result<Counters, DeviceError> {
+        rule.query_count(reset)
+    }
 }

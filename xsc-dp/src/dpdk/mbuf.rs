@@ -6,8 +6,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::error::DpdkError;
 use super::{Eal, LIVE};
+use crate::device::DeviceError;
 use crate::ffi;
 
 /// A packet mbuf pool (`rte_pktmbuf_pool_create`), freed with
@@ -32,8 +32,8 @@ unsafe impl Sync for PoolInner {}
 impl Mempool {
     /// Creates a pool of `n` packet mbufs with DPDK's default data room
     /// (2 KiB + headroom) on any NUMA socket.
-    pub fn new(eal: &Eal, name: &str, n: u32) -> Result<Self, DpdkError> {
-        let c = CString::new(name).map_err(|_| DpdkError::InvalidArgument {
+    pub fn new(eal: &Eal, name: &str, n: u32) -> Result<Self, DeviceError> {
+        let c = CString::new(name).map_err(|_| DeviceError::InvalidArgument {
             what: format!("mempool name {name:?} contains a NUL byte"),
         })?;
         let data_room = (ffi::RTE_MBUF_DEFAULT_BUF_SIZE) as u16;
@@ -41,7 +41,7 @@ impl Mempool {
         // SOCKET_ID_ANY is -1.
         let raw = unsafe { ffi::rte_pktmbuf_pool_create(c.as_ptr(), n, 0, 0, data_room, -1) };
         let raw = NonNull::new(raw)
-            .ok_or_else(|| DpdkError::call("rte_pktmbuf_pool_create", None, -1))?;
+            .ok_or_else(|| DeviceError::call("rte_pktmbuf_pool_create", None, -1))?;
         LIVE.mempools.fetch_add(1, Ordering::Relaxed);
         Ok(Self {
             inner: Arc::new(PoolInner {
@@ -64,13 +64,13 @@ impl Mempool {
     }
 
     /// Allocates one mbuf holding a copy of `bytes` (single segment).
-    pub fn alloc_with(&self, bytes: &[u8]) -> Result<Mbuf, DpdkError> {
-        let len = u16::try_from(bytes.len()).map_err(|_| DpdkError::InvalidArgument {
+    pub fn alloc_with(&self, bytes: &[u8]) -> Result<Mbuf, DeviceError> {
+        let len = u16::try_from(bytes.len()).map_err(|_| DeviceError::InvalidArgument {
             what: format!("a packet of {} bytes does not fit one mbuf", bytes.len()),
         })?;
         // Safety: the pool is alive; alloc returns NULL when it is empty.
         let raw = NonNull::new(unsafe { ffi::xsc_pktmbuf_alloc(self.as_ptr()) }).ok_or(
-            DpdkError::Call {
+            DeviceError::Call {
                 op: "rte_pktmbuf_alloc",
                 port: None,
                 errno: libc::ENOMEM,
@@ -81,7 +81,7 @@ impl Mempool {
         // tailroom is too small, otherwise `len` writable bytes.
         let dst = unsafe { ffi::xsc_pktmbuf_append(mbuf.raw.as_ptr(), len) };
         if dst.is_null() {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: format!("a packet of {len} bytes does not fit the mbuf data room"),
             });
         }
@@ -167,21 +167,6 @@ impl Mbuf {
             unsafe { std::ptr::copy_nonoverlapping(src.cast::<u8>(), out.as_mut_ptr(), len) };
         }
         out
-    }
-
-    /// The rte_flow metadata (`META` item / `SET_META` action) carried in the
-    /// mbuf's dynamic field, if the field is registered and the flag is set.
-    pub fn flow_metadata(&self) -> Option<u32> {
-        // Safety: reads fields of an owned, live mbuf; the dynamic field is
-        // only read when registered.
-        unsafe {
-            if ffi::xsc_flow_dynf_metadata_avail() == 0 {
-                return None;
-            }
-            let flags = ffi::xsc_pktmbuf_ol_flags(self.raw.as_ptr());
-            (flags & ffi::xsc_flow_dynf_metadata_rx_flag() != 0)
-                .then(|| ffi::xsc_flow_dynf_metadata_get(self.raw.as_ptr()))
-        }
     }
 }
 

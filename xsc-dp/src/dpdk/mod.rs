@@ -20,17 +20,24 @@ mod error;
 mod flow;
 mod mbuf;
 mod port;
+mod probe;
 mod queued;
 mod template;
 
 use std::sync::atomic::{AtomicIsize, Ordering};
 
+/// The device vocabulary, named here too while callers move to
+/// [`crate::device`] (the engine and the root crate still import it from
+/// `dpdk`).
+pub use crate::device::{
+    errno_name, Counters, DeviceError, DeviceError as DpdkError, FlowError, FlowErrorCause,
+};
 pub use conv::{deep_copy, RuleCopy};
 pub use eal::{Eal, NO_HUGE_ARGS};
-pub use error::{errno_name, DpdkError, FlowError, FlowErrorCause};
-pub use flow::{Counters, Flow};
+pub use flow::Flow;
 pub use mbuf::{Mbuf, Mempool};
 pub use port::{port_ids, Port, PortConfig, PortInfo, SwitchInfo};
+pub use probe::probe;
 pub use queued::{PortRule, QueuedPort};
 pub use template::{
     ActionsTemplate, AsyncFlow, FlowPortInfo, FlowQueue, FlowQueues, FlowQueuesConfig, OpResult,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::error::DpdkError;
 use super::mbuf::{Mbuf, Mempool};
 use super::{Eal, LIVE};
+use crate::device::DeviceError;
 use crate::ffi;
 
 /// Ports owned by a live [`Port`] value, so that one DPDK port is never
@@ -160,19 +160,19 @@ impl Default for PortConfig {
 impl Port {
     /// Takes ownership of the port EAL created for `name` (from `--vdev` or
     /// a PCI probe). Wraps `rte_eth_dev_get_port_by_name`.
-    pub fn by_name(eal: &Eal, name: &str) -> Result<Self, DpdkError> {
+    pub fn by_name(eal: &Eal, name: &str) -> Result<Self, DeviceError> {
         Self::own(eal, Self::lookup(name)?, Ownership::Owned, None)
     }
 
-    fn lookup(name: &str) -> Result<u16, DpdkError> {
-        let c = CString::new(name).map_err(|_| DpdkError::InvalidArgument {
+    fn lookup(name: &str) -> Result<u16, DeviceError> {
+        let c = CString::new(name).map_err(|_| DeviceError::InvalidArgument {
             what: format!("port name {name:?} contains a NUL byte"),
         })?;
         let mut id = 0u16;
         // Safety: c is a valid C string and id a valid out-pointer.
         let rc = unsafe { ffi::rte_eth_dev_get_port_by_name(c.as_ptr(), &mut id) };
         if rc != 0 {
-            return Err(DpdkError::NoSuchPort {
+            return Err(DeviceError::NoSuchPort {
                 port: name.to_owned(),
             });
         }
@@ -180,10 +180,10 @@ impl Port {
     }
 
     /// Takes ownership of port `id`.
-    pub fn by_id(eal: &Eal, id: u16) -> Result<Self, DpdkError> {
+    pub fn by_id(eal: &Eal, id: u16) -> Result<Self, DeviceError> {
         // Safety: plain value argument.
         if unsafe { ffi::rte_eth_dev_is_valid_port(id) } == 0 {
-            return Err(DpdkError::NoSuchPort {
+            return Err(DeviceError::NoSuchPort {
                 port: id.to_string(),
             });
         }
@@ -194,13 +194,13 @@ impl Port {
     /// started, for rte_flow only: dropping the `Port` destroys the rules
     /// made through it but never stops or closes the port, and
     /// [`configure`](Self::configure), [`start`](Self::start) and
-    /// [`stop`](Self::stop) refuse with [`DpdkError::InvalidArgument`]. Made
+    /// [`stop`](Self::stop) refuse with [`DeviceError::InvalidArgument`]. Made
     /// for an [`Eal::attach`]ed EAL; like [`by_id`](Self::by_id), one
     /// `Port` per id at a time.
-    pub fn attach(eal: &Eal, id: u16) -> Result<Self, DpdkError> {
+    pub fn attach(eal: &Eal, id: u16) -> Result<Self, DeviceError> {
         // Safety: plain value argument.
         if unsafe { ffi::rte_eth_dev_is_valid_port(id) } == 0 {
-            return Err(DpdkError::NoSuchPort {
+            return Err(DeviceError::NoSuchPort {
                 port: id.to_string(),
             });
         }
@@ -213,9 +213,9 @@ impl Port {
         self.shared.attached
     }
 
-    fn refuse_if_attached(&self, op: &str) -> Result<(), DpdkError> {
+    fn refuse_if_attached(&self, op: &str) -> Result<(), DeviceError> {
         if self.shared.attached {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: format!(
                     "port {} belongs to the host process (Port::attach): {op} is its job",
                     self.id()
@@ -228,7 +228,7 @@ impl Port {
     /// Hot-plugs a virtual device (`net_ring1`, `net_null3`,
     /// `net_tap0,iface=xsc0`) and takes its port. The device is removed again
     /// when the port is closed. Wraps `rte_dev_probe`.
-    pub fn probe(eal: &Eal, devargs: &str) -> Result<Self, DpdkError> {
+    pub fn probe(eal: &Eal, devargs: &str) -> Result<Self, DeviceError> {
         eal.probe(devargs)?;
         let name = devargs.split(',').next().unwrap_or(devargs);
         Self::own(eal, Self::lookup(name)?, Ownership::Hotplugged, None)
@@ -239,10 +239,10 @@ impl Port {
     /// `rte_eth_from_rings`). The ports are named `net_ring_<name>_a` and
     /// `net_ring_<name>_b`; the rings are freed after both ports are closed.
     #[cfg(xsc_net_ring)]
-    pub fn ring_pair(eal: &Eal, name: &str) -> Result<(Self, Self), DpdkError> {
-        let ring = |suffix: &str| -> Result<NonNull<ffi::rte_ring>, DpdkError> {
+    pub fn ring_pair(eal: &Eal, name: &str) -> Result<(Self, Self), DeviceError> {
+        let ring = |suffix: &str| -> Result<NonNull<ffi::rte_ring>, DeviceError> {
             let c = CString::new(format!("{name}_{suffix}")).map_err(|_| {
-                DpdkError::InvalidArgument {
+                DeviceError::InvalidArgument {
                     what: format!("ring name {name:?} contains a NUL byte"),
                 }
             })?;
@@ -256,7 +256,7 @@ impl Port {
                     ffi::RING_F_SP_ENQ | ffi::RING_F_SC_DEQ,
                 )
             };
-            NonNull::new(raw).ok_or_else(|| DpdkError::call("rte_ring_create", None, -1))
+            NonNull::new(raw).ok_or_else(|| DeviceError::call("rte_ring_create", None, -1))
         };
         let a_to_b = ring("ab")?;
         let b_to_a = match ring("ba") {
@@ -273,11 +273,12 @@ impl Port {
         let make = |side: &str,
                     rx: NonNull<ffi::rte_ring>,
                     tx: NonNull<ffi::rte_ring>|
-         -> Result<Self, DpdkError> {
-            let c =
-                CString::new(format!("{name}_{side}")).map_err(|_| DpdkError::InvalidArgument {
+         -> Result<Self, DeviceError> {
+            let c = CString::new(format!("{name}_{side}")).map_err(|_| {
+                DeviceError::InvalidArgument {
                     what: format!("port name {name:?} contains a NUL byte"),
-                })?;
+                }
+            })?;
             let rx = [rx.as_ptr()];
             let tx = [tx.as_ptr()];
             // Safety: one valid ring each way; DPDK keeps the ring pointers,
@@ -285,7 +286,7 @@ impl Port {
             let id =
                 unsafe { ffi::rte_eth_from_rings(c.as_ptr(), rx.as_ptr(), 1, tx.as_ptr(), 1, 0) };
             if id < 0 {
-                return Err(DpdkError::call("rte_eth_from_rings", None, -1));
+                return Err(DeviceError::call("rte_eth_from_rings", None, -1));
             }
             Self::own(eal, id as u16, Ownership::Hotplugged, Some(link.clone()))
         };
@@ -299,10 +300,10 @@ impl Port {
         id: u16,
         ownership: Ownership,
         rings: Option<Arc<RingLink>>,
-    ) -> Result<Self, DpdkError> {
+    ) -> Result<Self, DeviceError> {
         let mut owned = OWNED.lock();
         if owned.contains(&id) {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: format!("port {id} is already owned by another Port"),
             });
         }
@@ -330,14 +331,14 @@ impl Port {
     }
 
     /// Reads `rte_eth_dev_info_get` and the port's name.
-    pub fn info(&self) -> Result<PortInfo, DpdkError> {
+    pub fn info(&self) -> Result<PortInfo, DeviceError> {
         let id = self.id();
         let raw = dev_info(id)?;
         let mut name = [0 as libc::c_char; ffi::XSC_ETH_NAME_MAX_LEN as usize];
         // Safety: name has RTE_ETH_NAME_MAX_LEN bytes, as the call requires.
         let rc = unsafe { ffi::rte_eth_dev_get_name_by_port(id, name.as_mut_ptr()) };
         if rc != 0 {
-            return Err(DpdkError::call(
+            return Err(DeviceError::call(
                 "rte_eth_dev_get_name_by_port",
                 Some(id),
                 rc,
@@ -367,10 +368,11 @@ impl Port {
             rx_offload_capa: raw.rx_offload_capa,
             tx_offload_capa: raw.tx_offload_capa,
             dev_capa: raw.dev_capa,
-            // Safety: dev_flags points at the port's flags word, alive with the port.
             dev_flags: if raw.dev_flags.is_null() {
                 0
             } else {
+                // Safety: a non-NULL dev_flags points at the port's flags
+                // word, alive with the port.
                 unsafe { *raw.dev_flags }
             },
             switch_domain,
@@ -381,11 +383,11 @@ impl Port {
     /// `cfg.descriptors` descriptors and a fresh mbuf pool for its rx queues
     /// (`rte_eth_dev_configure`, `rte_eth_rx_queue_setup`,
     /// `rte_eth_tx_queue_setup`). The port must be stopped.
-    pub fn configure(&mut self, eal: &Eal, cfg: &PortConfig) -> Result<(), DpdkError> {
+    pub fn configure(&mut self, eal: &Eal, cfg: &PortConfig) -> Result<(), DeviceError> {
         let id = self.id();
         self.refuse_if_attached("configure")?;
         if self.started {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: format!("port {id} must be stopped to configure it"),
             });
         }
@@ -393,7 +395,7 @@ impl Port {
         // Safety: conf is a valid, zeroed configuration (no offloads, no RSS).
         let rc = unsafe { ffi::rte_eth_dev_configure(id, cfg.rx_queues, cfg.tx_queues, &conf) };
         if rc != 0 {
-            return Err(DpdkError::call("rte_eth_dev_configure", Some(id), rc));
+            return Err(DeviceError::call("rte_eth_dev_configure", Some(id), rc));
         }
         let pool = Mempool::new(
             eal,
@@ -417,7 +419,7 @@ impl Port {
                 )
             };
             if rc != 0 {
-                return Err(DpdkError::call("rte_eth_rx_queue_setup", Some(id), rc));
+                return Err(DeviceError::call("rte_eth_rx_queue_setup", Some(id), rc));
             }
         }
         for q in 0..cfg.tx_queues {
@@ -426,7 +428,7 @@ impl Port {
                 ffi::rte_eth_tx_queue_setup(id, q, cfg.descriptors, socket, std::ptr::null())
             };
             if rc != 0 {
-                return Err(DpdkError::call("rte_eth_tx_queue_setup", Some(id), rc));
+                return Err(DeviceError::call("rte_eth_tx_queue_setup", Some(id), rc));
             }
         }
         *self.shared.pool.lock() = Some(pool);
@@ -440,24 +442,24 @@ impl Port {
     }
 
     /// Starts the port (`rte_eth_dev_start`).
-    pub fn start(&mut self) -> Result<(), DpdkError> {
+    pub fn start(&mut self) -> Result<(), DeviceError> {
         self.refuse_if_attached("start")?;
         // Safety: plain value argument.
         let rc = unsafe { ffi::rte_eth_dev_start(self.id()) };
         if rc != 0 {
-            return Err(DpdkError::call("rte_eth_dev_start", Some(self.id()), rc));
+            return Err(DeviceError::call("rte_eth_dev_start", Some(self.id()), rc));
         }
         self.started = true;
         Ok(())
     }
 
     /// Stops the port (`rte_eth_dev_stop`).
-    pub fn stop(&mut self) -> Result<(), DpdkError> {
+    pub fn stop(&mut self) -> Result<(), DeviceError> {
         self.refuse_if_attached("stop")?;
         // Safety: plain value argument.
         let rc = unsafe { ffi::rte_eth_dev_stop(self.id()) };
         if rc != 0 {
-            return Err(DpdkError::call("rte_eth_dev_stop", Some(self.id()), rc));
+            return Err(DeviceError::call("rte_eth_dev_stop", Some(self.id()), rc));
         }
         self.started = false;
         Ok(())
@@ -528,12 +530,12 @@ pub fn port_ids() -> Vec<u16> {
 }
 
 /// `rte_eth_dev_info_get` into an owned struct.
-pub(crate) fn dev_info(id: u16) -> Result<ffi::rte_eth_dev_info, DpdkError> {
+pub(crate) fn dev_info(id: u16) -> Result<ffi::rte_eth_dev_info, DeviceError> {
     let mut raw = ffi::rte_eth_dev_info::default();
     // Safety: raw is a valid out-pointer of the right type.
     let rc = unsafe { ffi::rte_eth_dev_info_get(id, &mut raw) };
     if rc != 0 {
-        return Err(DpdkError::call("rte_eth_dev_info_get", Some(id), rc));
+        return Err(DeviceError::call("rte_eth_dev_info_get", Some(id), rc));
     }
     Ok(raw)
 }

@@ -13,8 +13,8 @@ use parking_lot::Mutex;
 use super::template::{
     AsyncFlow, FlowQueue, FlowQueues, FlowQueuesConfig, OpResult, TemplateTable,
 };
-use super::{Counters, DpdkError, Flow, Port};
-use crate::device::{Completion, FlowDevice, TableHandle};
+use super::{Flow, Port};
+use crate::device::{Completion, Counters, DeviceError, FlowDevice, TableHandle};
 use crate::ffi;
 use crate::rte::RteRule;
 
@@ -57,7 +57,7 @@ impl QueuedPort {
     /// `rte_flow_configure`: the port must be configured and stopped) and
     /// takes all its queues. Fails with the driver's error on ports without
     /// the engine (net_null, net_tap, ...).
-    pub fn new(mut port: Port, config: FlowQueuesConfig) -> Result<Self, DpdkError> {
+    pub fn new(mut port: Port, config: FlowQueuesConfig) -> Result<Self, DeviceError> {
         let queues = port.configure_flow_queues(config)?;
         let queue = (0..config.queues)
             .map(|i| {
@@ -69,7 +69,7 @@ impl QueuedPort {
                 })
             })
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| DpdkError::InvalidArgument {
+            .ok_or_else(|| DeviceError::InvalidArgument {
                 what: "a flow queue was already taken".into(),
             })?;
         Ok(Self {
@@ -86,10 +86,10 @@ impl QueuedPort {
         &self.port
     }
 
-    fn queue(&self, q: u32) -> Result<&Mutex<Queue>, DpdkError> {
+    fn queue(&self, q: u32) -> Result<&Mutex<Queue>, DeviceError> {
         self.queue
             .get(q as usize)
-            .ok_or_else(|| DpdkError::InvalidArgument {
+            .ok_or_else(|| DeviceError::InvalidArgument {
                 what: format!("no flow queue {q} (the port has {})", self.queue.len()),
             })
     }
@@ -120,15 +120,15 @@ impl FlowDevice for QueuedPort {
         format!("{} (flow queues)", FlowDevice::name(&self.port))
     }
 
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
         self.port.validate(rule)
     }
 
-    fn create(&self, rule: &RteRule) -> Result<PortRule, DpdkError> {
+    fn create(&self, rule: &RteRule) -> Result<PortRule, DeviceError> {
         self.port.create(rule).map(PortRule::Sync)
     }
 
-    fn destroy(&self, rule: PortRule) -> Result<(), DpdkError> {
+    fn destroy(&self, rule: PortRule) -> Result<(), DeviceError> {
         match rule {
             PortRule::Sync(f) => f.destroy(),
             // A queued rule removed outside its queue: the handle's drop
@@ -140,7 +140,7 @@ impl FlowDevice for QueuedPort {
         }
     }
 
-    fn query(&self, rule: &PortRule, reset: bool) -> Result<Counters, DpdkError> {
+    fn query(&self, rule: &PortRule, reset: bool) -> Result<Counters, DeviceError> {
         match rule {
             PortRule::Sync(f) => f.query_count(reset),
             PortRule::Queued(f) => f.query_count(reset),
@@ -158,7 +158,7 @@ impl FlowDevice for QueuedPort {
         self.queue.len() as u32
     }
 
-    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DeviceError> {
         let pattern = self.queues.pattern_template(rule, false)?;
         let actions = self.queues.actions_template(rule, &per_rule_masks(rule))?;
         let table = self
@@ -169,14 +169,14 @@ impl FlowDevice for QueuedPort {
         Ok(TableHandle(id))
     }
 
-    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DeviceError> {
         // The table (and its templates) are destroyed when its last rule
         // handle is gone too.
         self.tables
             .lock()
             .remove(&table.0)
             .map(drop)
-            .ok_or_else(|| DpdkError::InvalidArgument {
+            .ok_or_else(|| DeviceError::InvalidArgument {
                 what: format!("no template table {}", table.0),
             })
     }
@@ -187,9 +187,9 @@ impl FlowDevice for QueuedPort {
         table: TableHandle,
         rule: &RteRule,
         user_data: u64,
-    ) -> Result<PortRule, DpdkError> {
+    ) -> Result<PortRule, DeviceError> {
         let t = self.tables.lock().get(&table.0).cloned().ok_or_else(|| {
-            DpdkError::InvalidArgument {
+            DeviceError::InvalidArgument {
                 what: format!("no template table {}", table.0),
             }
         })?;
@@ -200,23 +200,23 @@ impl FlowDevice for QueuedPort {
             .map(PortRule::Queued)
     }
 
-    fn async_destroy(&self, queue: u32, rule: PortRule, user_data: u64) -> Result<(), DpdkError> {
+    fn async_destroy(&self, queue: u32, rule: PortRule, user_data: u64) -> Result<(), DeviceError> {
         match rule {
             PortRule::Queued(f) => self.queue(queue)?.lock().queue.destroy(f, true, user_data),
             PortRule::Sync(f) => {
                 f.destroy()?;
-                Err(DpdkError::InvalidArgument {
+                Err(DeviceError::InvalidArgument {
                     what: "a rule made with rte_flow_create was destroyed synchronously; no completion follows".into(),
                 })
             }
         }
     }
 
-    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    fn push(&self, queue: u32) -> Result<(), DeviceError> {
         self.queue(queue)?.lock().queue.push()
     }
 
-    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DeviceError> {
         let port = self.port.id();
         let mut q = self.queue(queue)?.lock();
         let Queue { queue, results } = &mut *q;
@@ -227,7 +227,7 @@ impl FlowDevice for QueuedPort {
             result: if r.ok {
                 Ok(())
             } else {
-                Err(DpdkError::Call {
+                Err(DeviceError::Call {
                     op: "rte_flow_pull (operation status RTE_FLOW_OP_ERROR)",
                     port: Some(port),
                     errno: libc::EIO,

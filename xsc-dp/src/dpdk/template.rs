@@ -16,10 +16,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::error::{DpdkError, FlowError};
-use super::flow::{check_sealed, query_count_raw, Counters};
+use super::flow::{check_sealed, query_count_raw};
 use super::port::{Port, PortShared};
 use super::LIVE;
+use crate::device::Counters;
+use crate::device::{DeviceError, FlowError};
 use crate::ffi;
 use crate::rte::RteRule;
 
@@ -77,7 +78,7 @@ pub struct FlowQueues {
 impl Port {
     /// Reads the port's template/async capabilities (`rte_flow_info_get`).
     /// Drivers without the API answer `ENOTSUP`/`ENOSYS`.
-    pub fn flow_info(&self) -> Result<FlowPortInfo, DpdkError> {
+    pub fn flow_info(&self) -> Result<FlowPortInfo, DeviceError> {
         let mut port_info = ffi::rte_flow_port_info::default();
         let mut queue_info = ffi::rte_flow_queue_info::default();
         let mut err = ffi::rte_flow_error::default();
@@ -106,15 +107,15 @@ impl Port {
     pub fn configure_flow_queues(
         &mut self,
         config: FlowQueuesConfig,
-    ) -> Result<FlowQueues, DpdkError> {
+    ) -> Result<FlowQueues, DeviceError> {
         let info = self.flow_info()?;
         if config.queues == 0 {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: "at least one flow queue is needed".into(),
             });
         }
         if info.max_queues != 0 && u32::from(config.queues) > info.max_queues {
-            return Err(DpdkError::InvalidArgument {
+            return Err(DeviceError::InvalidArgument {
                 what: format!(
                     "{} flow queues asked, port {} has {}",
                     config.queues,
@@ -193,7 +194,7 @@ impl FlowQueues {
         &self,
         rule: &RteRule,
         relaxed: bool,
-    ) -> Result<PatternTemplate, DpdkError> {
+    ) -> Result<PatternTemplate, DeviceError> {
         check_sealed(rule)?;
         let port = self.shared.port.id;
         let attr = rule.attr();
@@ -234,7 +235,7 @@ impl FlowQueues {
         &self,
         actions: &RteRule,
         masks: &RteRule,
-    ) -> Result<ActionsTemplate, DpdkError> {
+    ) -> Result<ActionsTemplate, DeviceError> {
         check_sealed(actions)?;
         check_sealed(masks)?;
         let port = self.shared.port.id;
@@ -282,12 +283,12 @@ impl FlowQueues {
         rules: u32,
         patterns: &[&PatternTemplate],
         actions: &[&ActionsTemplate],
-    ) -> Result<TemplateTable, DpdkError> {
+    ) -> Result<TemplateTable, DeviceError> {
         let port = self.shared.port.id;
         let (np, na) = match (u8::try_from(patterns.len()), u8::try_from(actions.len())) {
             (Ok(p), Ok(a)) if p > 0 && a > 0 => (p, a),
             _ => {
-                return Err(DpdkError::InvalidArgument {
+                return Err(DeviceError::InvalidArgument {
                     what: "a template table takes 1 to 255 pattern and actions templates".into(),
                 })
             }
@@ -452,8 +453,8 @@ unsafe impl Sync for AsyncFlow {}
 impl AsyncFlow {
     /// Reads the rule's `COUNT` action (`rte_flow_query`), resetting it
     /// when `reset` is set. Only for a rule whose creation completed.
-    pub fn query_count(&self, reset: bool) -> Result<Counters, DpdkError> {
-        let raw = self.raw.ok_or(DpdkError::InvalidArgument {
+    pub fn query_count(&self, reset: bool) -> Result<Counters, DeviceError> {
+        let raw = self.raw.ok_or(DeviceError::InvalidArgument {
             what: "the rule was destroyed".into(),
         })?;
         // Safety: the handle holds a live rule of its table's port.
@@ -512,7 +513,7 @@ impl FlowQueue {
         actions_template: u8,
         postpone: bool,
         user_data: u64,
-    ) -> Result<AsyncFlow, DpdkError> {
+    ) -> Result<AsyncFlow, DeviceError> {
         check_sealed(rule)?;
         let attr = op_attr(postpone);
         let mut err = ffi::rte_flow_error::default();
@@ -557,7 +558,7 @@ impl FlowQueue {
         mut flow: AsyncFlow,
         postpone: bool,
         user_data: u64,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         let Some(raw) = flow.raw else { return Ok(()) };
         let attr = op_attr(postpone);
         let mut err = ffi::rte_flow_error::default();
@@ -591,7 +592,7 @@ impl FlowQueue {
     }
 
     /// Hands every postponed operation to the hardware (`rte_flow_push`).
-    pub fn push(&mut self) -> Result<(), DpdkError> {
+    pub fn push(&mut self) -> Result<(), DeviceError> {
         let mut err = ffi::rte_flow_error::default();
         // Safety: configured queue, used by this thread alone.
         let rc = unsafe { ffi::rte_flow_push(self.port(), self.id, &mut err) };
@@ -603,7 +604,7 @@ impl FlowQueue {
 
     /// Collects completions into `out` (appended), at most `max`
     /// (`rte_flow_pull`). Returns how many arrived.
-    pub fn pull(&mut self, out: &mut Vec<OpResult>, max: u16) -> Result<usize, DpdkError> {
+    pub fn pull(&mut self, out: &mut Vec<OpResult>, max: u16) -> Result<usize, DeviceError> {
         let mut raw = vec![
             ffi::rte_flow_op_result {
                 status: 0,

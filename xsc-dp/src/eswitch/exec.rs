@@ -19,8 +19,9 @@
 
 use std::borrow::Cow;
 
+use super::compiled::{Act, FieldRef, ModSrc, MAX_TAGS};
 use super::parse::{Layer, Parsed, Proto};
-use super::rules::{Act, FieldId, FieldRef, ModSrc, MAX_TAGS};
+use crate::rule::Field;
 
 /// The TAG registers.
 pub type Registers = [u32; MAX_TAGS];
@@ -167,7 +168,7 @@ impl<'a> Pkt<'a> {
         .then_some(i)
     }
 
-    fn loc(&mut self, id: FieldId) -> Option<Loc> {
+    fn loc(&mut self, id: Field) -> Option<Loc> {
         let p = self.layers();
         let layers = p.layers();
         let simple = |at: usize, len: usize, shift: u32, width: u32| Loc {
@@ -220,36 +221,36 @@ impl<'a> Pkt<'a> {
             })
         };
         match id {
-            FieldId::MacDst => p
+            Field::MacDst => p
                 .find(Proto::Eth)
                 .map(|i| simple(layers[i].off as usize, 6, 0, 48)),
-            FieldId::MacSrc => p
+            Field::MacSrc => p
                 .find(Proto::Eth)
                 .map(|i| simple(layers[i].off as usize + 6, 6, 0, 48)),
-            FieldId::VlanId => p
+            Field::VlanId => p
                 .find(Proto::Vlan)
                 .map(|i| simple(layers[i].off as usize, 2, 0, 12)),
-            FieldId::Ipv4Dscp => ip(false).map(|(_, l)| Loc {
+            Field::Ipv4Dscp => ip(false).map(|(_, l)| Loc {
                 ip4: Some(l.off as usize),
                 ..simple(l.off as usize + 1, 1, 2, 6)
             }),
-            FieldId::Ipv4Ttl => ip(false).map(|(_, l)| Loc {
+            Field::Ipv4Ttl => ip(false).map(|(_, l)| Loc {
                 ip4: Some(l.off as usize),
                 ..simple(l.off as usize + 8, 1, 0, 8)
             }),
-            FieldId::Ipv4Src => addr(false, 12, 4),
-            FieldId::Ipv4Dst => addr(false, 16, 4),
-            FieldId::Ipv6Dscp => ip(true).map(|(_, l)| simple(l.off as usize, 2, 6, 6)),
-            FieldId::Ipv6HopLimit => ip(true).map(|(_, l)| simple(l.off as usize + 7, 1, 0, 8)),
-            FieldId::Ipv6Src => addr(true, 8, 16),
-            FieldId::Ipv6Dst => addr(true, 24, 16),
-            FieldId::TcpPortSrc => port(Proto::Tcp, 0),
-            FieldId::TcpPortDst => port(Proto::Tcp, 2),
-            FieldId::UdpPortSrc => port(Proto::Udp, 0),
-            FieldId::UdpPortDst => port(Proto::Udp, 2),
-            FieldId::VxlanVni => vni(Proto::Vxlan),
-            FieldId::GeneveVni => vni(Proto::Geneve),
-            FieldId::Tag(_) | FieldId::Meta | FieldId::Mark => None,
+            Field::Ipv4Src => addr(false, 12, 4),
+            Field::Ipv4Dst => addr(false, 16, 4),
+            Field::Ipv6Dscp => ip(true).map(|(_, l)| simple(l.off as usize, 2, 6, 6)),
+            Field::Ipv6HopLimit => ip(true).map(|(_, l)| simple(l.off as usize + 7, 1, 0, 8)),
+            Field::Ipv6Src => addr(true, 8, 16),
+            Field::Ipv6Dst => addr(true, 24, 16),
+            Field::TcpPortSrc => port(Proto::Tcp, 0),
+            Field::TcpPortDst => port(Proto::Tcp, 2),
+            Field::UdpPortSrc => port(Proto::Udp, 0),
+            Field::UdpPortDst => port(Proto::Udp, 2),
+            Field::VxlanVni => vni(Proto::Vxlan),
+            Field::GeneveVni => vni(Proto::Geneve),
+            Field::Tag(_) | Field::Meta | Field::Mark => None,
         }
     }
 
@@ -295,11 +296,11 @@ impl<'a> Pkt<'a> {
     }
 
     /// Reads a field (right-aligned); `None` when the packet lacks it.
-    pub(crate) fn get(&mut self, md: &Meta, id: FieldId) -> Option<u128> {
+    pub(crate) fn get(&mut self, md: &Meta, id: Field) -> Option<u128> {
         match id {
-            FieldId::Tag(i) => md.regs.get(usize::from(i)).map(|&r| u128::from(r)),
-            FieldId::Meta => Some(u128::from(md.meta)),
-            FieldId::Mark => Some(u128::from(md.mark.unwrap_or(0))),
+            Field::Tag(i) => md.regs.get(usize::from(i)).map(|&r| u128::from(r)),
+            Field::Meta => Some(u128::from(md.meta)),
+            Field::Mark => Some(u128::from(md.mark.unwrap_or(0))),
             _ => {
                 let l = self.loc(id)?;
                 Some(self.read_loc(&l))
@@ -308,15 +309,15 @@ impl<'a> Pkt<'a> {
     }
 
     /// Writes a field (right-aligned value, bits above its width ignored).
-    pub(crate) fn set(&mut self, md: &mut Meta, id: FieldId, value: u128) {
+    pub(crate) fn set(&mut self, md: &mut Meta, id: Field, value: u128) {
         match id {
-            FieldId::Tag(i) => {
+            Field::Tag(i) => {
                 if let Some(r) = md.regs.get_mut(usize::from(i)) {
                     *r = value as u32;
                 }
             }
-            FieldId::Meta => md.meta = value as u32,
-            FieldId::Mark => md.mark = Some(value as u32),
+            Field::Meta => md.meta = value as u32,
+            Field::Mark => md.mark = Some(value as u32),
             _ => {
                 if let Some(l) = self.loc(id) {
                     self.write_loc(&l, value);
@@ -486,53 +487,41 @@ impl<'a> Pkt<'a> {
             }
             Act::SetMeta { data, mask } => md.meta = (md.meta & !mask) | (data & mask),
             Act::SetMac { src, mac } => {
-                let id = if src {
-                    FieldId::MacSrc
-                } else {
-                    FieldId::MacDst
-                };
+                let id = if src { Field::MacSrc } else { Field::MacDst };
                 let mut v = [0u8; 16];
                 v[10..].copy_from_slice(&mac);
                 self.set(md, id, u128::from_be_bytes(v));
             }
             Act::SetIpv4 { src, addr } => {
-                let id = if src {
-                    FieldId::Ipv4Src
-                } else {
-                    FieldId::Ipv4Dst
-                };
+                let id = if src { Field::Ipv4Src } else { Field::Ipv4Dst };
                 self.set(md, id, u128::from(u32::from_be_bytes(addr)));
             }
             Act::SetIpv6 { src, addr } => {
-                let id = if src {
-                    FieldId::Ipv6Src
-                } else {
-                    FieldId::Ipv6Dst
-                };
+                let id = if src { Field::Ipv6Src } else { Field::Ipv6Dst };
                 self.set(md, id, u128::from_be_bytes(addr));
             }
             Act::SetTp { src, port } => {
                 let id = match (self.tcp_or_udp(), src) {
-                    (Some(true), true) => FieldId::TcpPortSrc,
-                    (Some(true), false) => FieldId::TcpPortDst,
-                    (Some(false), true) => FieldId::UdpPortSrc,
-                    (Some(false), false) => FieldId::UdpPortDst,
+                    (Some(true), true) => Field::TcpPortSrc,
+                    (Some(true), false) => Field::TcpPortDst,
+                    (Some(false), true) => Field::UdpPortSrc,
+                    (Some(false), false) => Field::UdpPortDst,
                     (None, _) => return Ok(()),
                 };
                 self.set(md, id, u128::from(port));
             }
             Act::SetTtl(ttl) => {
                 let id = match self.outer_ip_is_v6() {
-                    Some(false) => FieldId::Ipv4Ttl,
-                    Some(true) => FieldId::Ipv6HopLimit,
+                    Some(false) => Field::Ipv4Ttl,
+                    Some(true) => Field::Ipv6HopLimit,
                     None => return Ok(()),
                 };
                 self.set(md, id, u128::from(ttl));
             }
             Act::DecTtl => {
                 let id = match self.outer_ip_is_v6() {
-                    Some(false) => FieldId::Ipv4Ttl,
-                    Some(true) => FieldId::Ipv6HopLimit,
+                    Some(false) => Field::Ipv4Ttl,
+                    Some(true) => Field::Ipv6HopLimit,
                     None => return Ok(()),
                 };
                 if let Some(t) = self.get(md, id) {
@@ -541,11 +530,7 @@ impl<'a> Pkt<'a> {
             }
             Act::SetDscp { v6, dscp } => {
                 if self.outer_ip_is_v6() == Some(v6) {
-                    let id = if v6 {
-                        FieldId::Ipv6Dscp
-                    } else {
-                        FieldId::Ipv4Dscp
-                    };
+                    let id = if v6 { Field::Ipv6Dscp } else { Field::Ipv4Dscp };
                     self.set(md, id, u128::from(dscp));
                 }
             }

@@ -36,34 +36,39 @@
 //! Independence: this module must not use `odp`, `translate` or the test
 //! support code — it is the second implementation the translation is
 //! checked against.
+//!
+//! Rooms: `compile` (the rule compiler, pattern and actions: an [`RteRule`] read through
+//! `rte`'s typed view → a `compiled` rule), `parse` (the packet parser),
+//! `table` (the matcher: per-group tables and lookup), `exec` (the executor
+//! of a matched rule's actions), `queue` (the template/async API); this
+//! file holds the device itself and the walk of a packet through groups.
 
+mod compile;
+mod compiled;
 mod exec;
 mod parse;
 mod queue;
-mod rules;
+mod table;
 
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use hashbrown::hash_table::Entry as Slot;
-use hashbrown::{HashMap, HashTable};
 use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
-use crate::device::{Completion, FlowDevice, TableHandle};
-use crate::dpdk::{Counters, DpdkError, FlowErrorCause};
+use crate::device::{Completion, Counters, DeviceError, FlowDevice, FlowErrorCause, TableHandle};
 use crate::profile::DeviceProfile;
 use crate::rte::RteRule;
 
+pub use compiled::MAX_TAGS;
 pub use exec::Registers;
 pub use parse::MAX_LAYERS;
 pub use queue::{ActionsTemplateId, FlowId, PatternTemplateId, TableId};
-pub use rules::MAX_TAGS;
 
+use compile::Limits;
+use compiled::Act;
 use exec::{Meta, Pkt};
-use parse::{Parsed, Proto};
-use rules::{Act, Compiled, Key, KeyOp, Limits, Shape, Src};
+use table::{Tables, View};
 
 /// Jumps one packet may take before it is dropped as looping.
 pub const MAX_JUMPS: usize = 32;
@@ -146,377 +151,6 @@ pub struct RuleStats {
     pub last_hit: Option<u64>,
 }
 
-/// An installed rule.
-#[derive(Debug)]
-pub(crate) struct Entry {
-    pub id: u64,
-    seq: u64,
-    pub group: u32,
-    priority: u32,
-    /// The subtable's shape (shared, not a copy).
-    shape: Arc<Shape>,
-    key: Key,
-    bounds: SmallVec<[(u32, u32); 1]>,
-    actions: Box<[Act]>,
-    pub counts: bool,
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    /// `u64::MAX`: never hit.
-    last_hit: AtomicU64,
-}
-
-impl Entry {
-    fn stats(&self, reset: bool) -> RuleStats {
-        let (packets, bytes) = if reset {
-            (
-                self.packets.swap(0, Ordering::Relaxed),
-                self.bytes.swap(0, Ordering::Relaxed),
-            )
-        } else {
-            (
-                self.packets.load(Ordering::Relaxed),
-                self.bytes.load(Ordering::Relaxed),
-            )
-        };
-        let last = self.last_hit.load(Ordering::Relaxed);
-        RuleStats {
-            packets,
-            bytes,
-            last_hit: (last != u64::MAX).then_some(last),
-        }
-    }
-}
-
-/// The rules of one key in a subtable. The key is its entries' (no copy in
-/// the index); its hash is kept so that growing the index does not read
-/// every entry again.
-#[derive(Debug)]
-struct Bucket {
-    hash: u64,
-    /// Never empty; sorted by (priority, creation).
-    rules: SmallVec<[Arc<Entry>; 1]>,
-}
-
-impl Bucket {
-    fn holds(&self, hash: u64, key: &[u8]) -> bool {
-        self.hash == hash && self.rules[0].key[..] == *key
-    }
-}
-
-/// How key bytes are hashed: foldhash (hashbrown's own hasher) at a fixed
-/// seed.
-const KEY_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x0035_c0e5);
-
-fn key_hash(key: &[u8]) -> u64 {
-    KEY_HASHER.hash_one(key)
-}
-
-/// Rules of one shape in one group, hashed by their key bytes.
-#[derive(Debug)]
-struct Subtable {
-    /// Shared with every entry of the subtable.
-    shape: Arc<Shape>,
-    buckets: HashTable<Bucket>,
-    /// A lower bound of the priorities held (not raised on removal).
-    min_priority: u32,
-    len: usize,
-}
-
-#[derive(Debug, Default)]
-struct Group {
-    /// Sorted by `min_priority`.
-    subtables: Vec<Subtable>,
-    len: usize,
-}
-
-/// Binds each protocol item of `protos` to a layer of `p`, in order.
-fn bind(protos: &[Proto], p: &Parsed, out: &mut SmallVec<[u8; 8]>) -> bool {
-    let layers = p.layers();
-    let mut li = 0;
-    for (k, &proto) in protos.iter().enumerate() {
-        if k == 0 && proto != Proto::Eth {
-            // Omitted leading layers are wildcards.
-            match layers.iter().position(|l| l.proto == proto) {
-                Some(i) => li = i,
-                None => return false,
-            }
-        }
-        loop {
-            let Some(l) = layers.get(li) else {
-                return false;
-            };
-            if l.proto == proto {
-                out.push(li as u8);
-                li += 1;
-                break;
-            }
-            let skippable = matches!(
-                (l.proto, proto),
-                (Proto::Ipv6FragExt, _)
-                    | (Proto::Icmp6, Proto::NdNs | Proto::NdNa)
-                    | (
-                        Proto::NdOptSla | Proto::NdOptTla,
-                        Proto::NdOptSla | Proto::NdOptTla
-                    )
-            );
-            if !skippable {
-                return false;
-            }
-            li += 1;
-        }
-    }
-    true
-}
-
-/// What a packet is matched with in one group.
-struct View<'a> {
-    parsed: &'a Parsed,
-    bytes: &'a [u8],
-    md: &'a Meta,
-    in_port: u16,
-}
-
-impl View<'_> {
-    fn byte(&self, op: &KeyOp, bound: &[u8]) -> u8 {
-        let layers = self.parsed.layers();
-        let layer = |item: u8| {
-            bound
-                .get(usize::from(item))
-                .and_then(|&i| layers.get(usize::from(i)).map(|l| (usize::from(i), *l)))
-        };
-        let v = match op.src {
-            Src::Layer { item, off } => layer(item)
-                .and_then(|(_, l)| {
-                    self.bytes
-                        .get(usize::from(l.off) + usize::from(off))
-                        .copied()
-                })
-                .unwrap_or(0),
-            Src::Flag { item } => layer(item).map_or(0, |(i, l)| {
-                let next = layers.get(i + 1).map(|n| n.proto);
-                let set = match l.proto {
-                    Proto::Eth | Proto::Vlan => next == Some(Proto::Vlan),
-                    Proto::Ipv6 => next == Some(Proto::Ipv6FragExt),
-                    _ => false,
-                };
-                u8::from(set)
-            }),
-            Src::Reg { index, byte } => {
-                let r = self.md.regs.get(usize::from(index)).copied().unwrap_or(0);
-                (r >> (24 - 8 * u32::from(byte))) as u8
-            }
-            Src::Meta { byte } => (self.md.meta >> (24 - 8 * u32::from(byte))) as u8,
-            Src::Mark { byte } => (self.md.mark.unwrap_or(0) >> (24 - 8 * u32::from(byte))) as u8,
-            Src::Port { byte } => self.in_port.to_be_bytes()[usize::from(byte & 1)],
-            Src::FromHost => 0,
-        };
-        v & op.mask
-    }
-
-    fn in_range(&self, shape: &Shape, bounds: &[(u32, u32)], bound: &[u8]) -> bool {
-        shape.ranges.iter().zip(bounds).all(|(r, &(lo, hi))| {
-            let Some(l) = bound
-                .get(usize::from(r.item))
-                .and_then(|&i| self.parsed.layers().get(usize::from(i)))
-            else {
-                return false;
-            };
-            let at = usize::from(l.off) + usize::from(r.off);
-            let Some(b) = self.bytes.get(at..at + usize::from(r.len)) else {
-                return false;
-            };
-            let v = b.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x)) & r.mask;
-            lo <= v && v <= hi
-        })
-    }
-}
-
-impl Group {
-    fn lookup(&self, view: &View<'_>) -> Option<&Arc<Entry>> {
-        let mut best: Option<&Arc<Entry>> = None;
-        let mut bound: SmallVec<[u8; 8]> = SmallVec::new();
-        let mut key: SmallVec<[u8; 128]> = SmallVec::new();
-        for st in &self.subtables {
-            if best.is_some_and(|b| st.min_priority > b.priority) {
-                break; // sorted: nothing better follows
-            }
-            bound.clear();
-            if !bind(&st.shape.protos, view.parsed, &mut bound) {
-                continue;
-            }
-            key.clear();
-            key.extend(st.shape.ops.iter().map(|op| view.byte(op, &bound)));
-            let hash = key_hash(&key);
-            let Some(bucket) = st.buckets.find(hash, |b| b.holds(hash, &key)) else {
-                continue;
-            };
-            let hit = bucket.rules.iter().find(|e| {
-                st.shape.ranges.is_empty() || view.in_range(&st.shape, &e.bounds, &bound)
-            });
-            if let Some(e) = hit {
-                if best.map_or(true, |b| (e.priority, e.seq) < (b.priority, b.seq)) {
-                    best = Some(e);
-                }
-            }
-        }
-        best
-    }
-}
-
-/// Every rule of the device.
-#[derive(Debug, Default)]
-pub(crate) struct Tables {
-    groups: HashMap<u32, Group>,
-    by_id: HashMap<u64, Arc<Entry>>,
-    seq: u64,
-}
-
-impl Tables {
-    /// Installs `c` as rule `id`, or refuses it when full.
-    pub(crate) fn insert(
-        &mut self,
-        c: Compiled,
-        id: u64,
-        lim: &Limits<'_>,
-    ) -> Result<(), DpdkError> {
-        if self.by_id.len() >= lim.profile.rules as usize {
-            return Err(lim.err(
-                libc::ENOSPC,
-                FlowErrorCause::Unspecified,
-                None,
-                format!("the device holds {} rules and is full", lim.profile.rules),
-            ));
-        }
-        let group = self.groups.entry(c.group).or_default();
-        if group.len >= lim.profile.rules_per_group as usize {
-            return Err(lim.err(
-                libc::ENOSPC,
-                FlowErrorCause::AttrGroup,
-                None,
-                format!(
-                    "group {} holds {} rules and is full",
-                    c.group, lim.profile.rules_per_group
-                ),
-            ));
-        }
-        self.seq += 1;
-        let Compiled {
-            group: group_id,
-            priority,
-            matcher,
-            actions,
-            counts,
-            ..
-        } = c;
-        // Rules of one shape share its subtable's copy of it.
-        let (si, mut resort) = match group
-            .subtables
-            .iter()
-            .position(|s| *s.shape == matcher.shape)
-        {
-            Some(i) => (i, false),
-            None => {
-                group.subtables.push(Subtable {
-                    shape: Arc::new(matcher.shape),
-                    buckets: HashTable::new(),
-                    min_priority: priority,
-                    len: 0,
-                });
-                (group.subtables.len() - 1, true)
-            }
-        };
-        let st = &mut group.subtables[si];
-        let entry = Arc::new(Entry {
-            id,
-            seq: self.seq,
-            group: group_id,
-            priority,
-            shape: st.shape.clone(),
-            key: matcher.key,
-            bounds: matcher.bounds,
-            actions,
-            counts,
-            packets: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            last_hit: AtomicU64::new(u64::MAX),
-        });
-        resort |= priority < st.min_priority;
-        st.min_priority = st.min_priority.min(priority);
-        st.len += 1;
-        let hash = key_hash(&entry.key);
-        match st
-            .buckets
-            .entry(hash, |b| b.holds(hash, &entry.key), |b| b.hash)
-        {
-            Slot::Occupied(o) => {
-                let bucket = &mut o.into_mut().rules;
-                let at =
-                    bucket.partition_point(|e| (e.priority, e.seq) <= (entry.priority, entry.seq));
-                bucket.insert(at, entry.clone());
-            }
-            Slot::Vacant(v) => {
-                v.insert(Bucket {
-                    hash,
-                    rules: smallvec::smallvec![entry.clone()],
-                });
-            }
-        }
-        // A stable sort of a sorted list changes nothing: sort only when a
-        // subtable was added or its minimum lowered.
-        if resort {
-            group.subtables.sort_by_key(|s| s.min_priority);
-        }
-        group.len += 1;
-        self.by_id.insert(id, entry);
-        Ok(())
-    }
-
-    /// Removes rule `id`; `false` if there is none.
-    pub(crate) fn remove(&mut self, id: u64) -> bool {
-        let Some(e) = self.by_id.remove(&id) else {
-            return false;
-        };
-        if let Some(g) = self.groups.get_mut(&e.group) {
-            if let Some(si) = g
-                .subtables
-                .iter()
-                .position(|s| Arc::ptr_eq(&s.shape, &e.shape))
-            {
-                let st = &mut g.subtables[si];
-                let hash = key_hash(&e.key);
-                if let Ok(mut slot) = st.buckets.find_entry(hash, |b| b.holds(hash, &e.key)) {
-                    let bucket = &mut slot.get_mut().rules;
-                    bucket.retain(|x| x.id != id);
-                    if bucket.is_empty() {
-                        slot.remove();
-                    }
-                }
-                st.len -= 1;
-                if st.len == 0 {
-                    g.subtables.remove(si);
-                }
-            }
-            g.len -= 1;
-            if g.len == 0 {
-                self.groups.remove(&e.group);
-            }
-        }
-        true
-    }
-
-    pub(crate) fn get(&self, id: u64) -> Option<&Arc<Entry>> {
-        self.by_id.get(&id)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    pub(crate) fn group_len(&self, group: u32) -> usize {
-        self.groups.get(&group).map_or(0, |g| g.len)
-    }
-}
-
 pub(crate) struct Shared {
     profile: DeviceProfile,
     ports: Vec<u16>,
@@ -575,7 +209,7 @@ impl std::fmt::Debug for Eswitch {
 }
 
 /// A rule installed with [`FlowDevice::create`]. Dropping it removes the
-/// rule (as dropping a [`crate::dpdk::Flow`] destroys it).
+/// rule (as dropping a DPDK port's `Flow` destroys it).
 #[derive(Debug)]
 pub struct EswitchRule {
     id: u64,
@@ -648,14 +282,9 @@ impl Eswitch {
         self.shared.tables.read().groups.len()
     }
 
-    /// Rules in `group`.
-    pub fn group_rule_count(&self, group: u32) -> usize {
-        self.shared.tables.read().group_len(group)
-    }
-
     /// Removes every rule (sync and async); handles still held become
     /// unknown (`ENOENT`).
-    pub fn flush(&self) -> Result<(), DpdkError> {
+    pub fn flush(&self) -> Result<(), DeviceError> {
         // Lock order: queues, then tables (as push does).
         let mut queues = self.shared.queues.lock();
         *self.shared.tables.write() = Tables::default();
@@ -666,7 +295,7 @@ impl Eswitch {
     }
 
     /// Counters of a rule, with its last-hit time.
-    pub fn stats(&self, rule: &EswitchRule) -> Result<RuleStats, DpdkError> {
+    pub fn stats(&self, rule: &EswitchRule) -> Result<RuleStats, DeviceError> {
         self.stats_by_id(rule.id, false, "rte_flow_query")
     }
 
@@ -675,7 +304,7 @@ impl Eswitch {
         id: u64,
         reset: bool,
         op: &'static str,
-    ) -> Result<RuleStats, DpdkError> {
+    ) -> Result<RuleStats, DeviceError> {
         let t = self.shared.tables.read();
         let lim = self.shared.limits(op);
         let e = t
@@ -821,9 +450,9 @@ impl Eswitch {
         }
     }
 
-    fn install(&self, rule: &RteRule, op: &'static str) -> Result<u64, DpdkError> {
+    fn install(&self, rule: &RteRule, op: &'static str) -> Result<u64, DeviceError> {
         let lim = self.shared.limits(op);
-        let c = rules::compile(rule, &lim)?;
+        let c = compile::compile(rule, &lim)?;
         let id = self.shared.next_id();
         self.shared.tables.write().insert(c, id, &lim)?;
         Ok(id)
@@ -850,11 +479,11 @@ impl FlowDevice for Eswitch {
         format!("eswitch({})", self.shared.profile.name)
     }
 
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
-        rules::compile(rule, &self.shared.limits("rte_flow_validate")).map(|_| ())
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
+        compile::compile(rule, &self.shared.limits("rte_flow_validate")).map(|_| ())
     }
 
-    fn create(&self, rule: &RteRule) -> Result<EswitchRule, DpdkError> {
+    fn create(&self, rule: &RteRule) -> Result<EswitchRule, DeviceError> {
         let id = self.install(rule, "rte_flow_create")?;
         Ok(EswitchRule {
             id,
@@ -862,7 +491,7 @@ impl FlowDevice for Eswitch {
         })
     }
 
-    fn destroy(&self, mut rule: EswitchRule) -> Result<(), DpdkError> {
+    fn destroy(&self, mut rule: EswitchRule) -> Result<(), DeviceError> {
         let id = std::mem::replace(&mut rule.id, 0);
         let owned = rule.owner.ptr_eq(&Arc::downgrade(&self.shared));
         if owned && self.shared.remove(id) {
@@ -877,7 +506,7 @@ impl FlowDevice for Eswitch {
         }
     }
 
-    fn query(&self, rule: &EswitchRule, reset: bool) -> Result<Counters, DpdkError> {
+    fn query(&self, rule: &EswitchRule, reset: bool) -> Result<Counters, DeviceError> {
         let s = self.stats_by_id(rule.id, reset, "rte_flow_query")?;
         Ok(Counters {
             packets: s.packets,
@@ -889,12 +518,12 @@ impl FlowDevice for Eswitch {
         self.queue_count()
     }
 
-    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DeviceError> {
         self.table_for(rule, capacity)
             .map(|t| TableHandle(u64::from(t.0)))
     }
 
-    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DeviceError> {
         let id = u32::try_from(table.0).map_err(|_| {
             self.async_err(
                 "rte_flow_template_table_destroy",
@@ -912,7 +541,7 @@ impl FlowDevice for Eswitch {
         table: TableHandle,
         rule: &RteRule,
         user_data: u64,
-    ) -> Result<EswitchRule, DpdkError> {
+    ) -> Result<EswitchRule, DeviceError> {
         let table = TableId(u32::try_from(table.0).unwrap_or(u32::MAX));
         let id = Eswitch::async_create(self, queue, table, rule, 0, 0, true, user_data)?;
         Ok(EswitchRule {
@@ -926,7 +555,7 @@ impl FlowDevice for Eswitch {
         queue: u32,
         mut rule: EswitchRule,
         user_data: u64,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         // The queue now owns the removal: the handle must not remove the
         // rule again when dropped.
         // If the queue refuses, the handle gets its id back and removes the
@@ -936,11 +565,11 @@ impl FlowDevice for Eswitch {
             .inspect_err(|_| rule.id = id)
     }
 
-    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    fn push(&self, queue: u32) -> Result<(), DeviceError> {
         Eswitch::push(self, queue)
     }
 
-    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DeviceError> {
         Eswitch::pull(self, queue, out, usize::MAX)
     }
 }

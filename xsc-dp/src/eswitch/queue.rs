@@ -19,10 +19,10 @@ use std::collections::VecDeque;
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
-use super::rules::{self, Compiled};
+use super::compile;
+use super::compiled::Compiled;
 use super::{Eswitch, RuleStats};
-use crate::device::Completion;
-use crate::dpdk::{DpdkError, FlowErrorCause};
+use crate::device::{Completion, DeviceError, FlowErrorCause};
 use crate::ffi;
 use crate::rte::RteRule;
 
@@ -116,13 +116,13 @@ impl Eswitch {
         errno: i32,
         cause: FlowErrorCause,
         msg: impl Into<String>,
-    ) -> DpdkError {
+    ) -> DeviceError {
         self.shared.limits(op).err(errno, cause, None, msg)
     }
 
     /// `rte_flow_configure`: `queues` flow queues of `queue_size`
     /// operations each. `ENOTSUP` when the profile has no async API.
-    pub fn configure(&self, queues: u16, queue_size: u32) -> Result<(), DpdkError> {
+    pub fn configure(&self, queues: u16, queue_size: u32) -> Result<(), DeviceError> {
         let op = "rte_flow_configure";
         if !self.shared.profile.async_api {
             return Err(self.async_err(
@@ -162,8 +162,8 @@ impl Eswitch {
     fn with_queues<R>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Queues) -> Result<R, DpdkError>,
-    ) -> Result<R, DpdkError> {
+        f: impl FnOnce(&mut Queues) -> Result<R, DeviceError>,
+    ) -> Result<R, DeviceError> {
         let mut q = self.shared.queues.lock();
         match q.as_mut() {
             Some(q) => f(q),
@@ -177,7 +177,7 @@ impl Eswitch {
     }
 
     /// A pattern template from `rule`'s pattern (its item types, in order).
-    pub fn pattern_template(&self, rule: &RteRule) -> Result<PatternTemplateId, DpdkError> {
+    pub fn pattern_template(&self, rule: &RteRule) -> Result<PatternTemplateId, DeviceError> {
         let op = "rte_flow_pattern_template_create";
         let types: Types<_> = rule
             .pattern()
@@ -194,7 +194,7 @@ impl Eswitch {
     }
 
     /// An actions template from `rule`'s actions (their types, in order).
-    pub fn actions_template(&self, rule: &RteRule) -> Result<ActionsTemplateId, DpdkError> {
+    pub fn actions_template(&self, rule: &RteRule) -> Result<ActionsTemplateId, DeviceError> {
         let op = "rte_flow_actions_template_create";
         let types: Types<_> = rule
             .actions()
@@ -218,7 +218,7 @@ impl Eswitch {
         capacity: u32,
         patterns: &[PatternTemplateId],
         actions: &[ActionsTemplateId],
-    ) -> Result<TableId, DpdkError> {
+    ) -> Result<TableId, DeviceError> {
         let op = "rte_flow_template_table_create";
         let p = &self.shared.profile;
         if group >= p.groups {
@@ -275,7 +275,7 @@ impl Eswitch {
 
     /// `rte_flow_template_table_destroy`: `EBUSY` while the table holds
     /// rules.
-    pub fn template_table_destroy(&self, table: TableId) -> Result<(), DpdkError> {
+    pub fn template_table_destroy(&self, table: TableId) -> Result<(), DeviceError> {
         let op = "rte_flow_template_table_destroy";
         self.with_queues(op, |q| match q.tables.get(&table.0) {
             None => Err(self.async_err(
@@ -298,7 +298,7 @@ impl Eswitch {
     }
 
     /// `rte_flow_pattern_template_destroy`: `EBUSY` while a table uses it.
-    pub fn pattern_template_destroy(&self, t: PatternTemplateId) -> Result<(), DpdkError> {
+    pub fn pattern_template_destroy(&self, t: PatternTemplateId) -> Result<(), DeviceError> {
         self.template_destroy(
             "rte_flow_pattern_template_destroy",
             t.0,
@@ -308,7 +308,7 @@ impl Eswitch {
     }
 
     /// `rte_flow_actions_template_destroy`: `EBUSY` while a table uses it.
-    pub fn actions_template_destroy(&self, t: ActionsTemplateId) -> Result<(), DpdkError> {
+    pub fn actions_template_destroy(&self, t: ActionsTemplateId) -> Result<(), DeviceError> {
         self.template_destroy(
             "rte_flow_actions_template_destroy",
             t.0,
@@ -325,7 +325,7 @@ impl Eswitch {
         id: u32,
         templates: fn(&Table) -> &Vec<u32>,
         remove: impl FnOnce(&mut Queues) -> bool,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         self.with_queues(op, |q| {
             if q.tables.values().any(|tb| templates(tb).contains(&id)) {
                 return Err(self.async_err(
@@ -350,7 +350,7 @@ impl Eswitch {
 
     /// A table of `capacity` rules shaped like `rule`, with its own two
     /// templates; nothing is left behind when a step fails.
-    pub(crate) fn table_for(&self, rule: &RteRule, capacity: u32) -> Result<TableId, DpdkError> {
+    pub(crate) fn table_for(&self, rule: &RteRule, capacity: u32) -> Result<TableId, DeviceError> {
         let attr = rule.attr();
         let pattern = self.pattern_template(rule)?;
         let actions = match self.actions_template(rule) {
@@ -369,7 +369,7 @@ impl Eswitch {
 
     /// Destroys a table made by [`table_for`](Self::table_for) and its
     /// templates.
-    pub(crate) fn destroy_table_for(&self, table: TableId) -> Result<(), DpdkError> {
+    pub(crate) fn destroy_table_for(&self, table: TableId) -> Result<(), DeviceError> {
         let templates = self.with_queues("rte_flow_template_table_destroy", |q| {
             Ok(q.tables
                 .get(&table.0)
@@ -417,9 +417,9 @@ impl Eswitch {
         actions_template: u8,
         postpone: bool,
         user_data: u64,
-    ) -> Result<FlowId, DpdkError> {
+    ) -> Result<FlowId, DeviceError> {
         let op = "rte_flow_async_create";
-        let mut c = rules::compile(rule, &self.shared.limits(op))?;
+        let mut c = compile::compile(rule, &self.shared.limits(op))?;
         self.with_queues(op, |q| {
             let t = q.tables.get(&table.0).ok_or_else(|| {
                 self.async_err(
@@ -479,7 +479,7 @@ impl Eswitch {
         flow: FlowId,
         postpone: bool,
         user_data: u64,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         let op = "rte_flow_async_destroy";
         self.with_queues(op, |q| {
             self.enqueue(
@@ -502,7 +502,7 @@ impl Eswitch {
         o: Op,
         postpone: bool,
         op: &'static str,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         let size = q.queue_size as usize;
         let Some(qu) = q.queues.get_mut(queue as usize) else {
             return Err(self.async_err(
@@ -598,7 +598,7 @@ impl Eswitch {
     }
 
     /// `rte_flow_push`: executes `queue`'s postponed operations.
-    pub fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    pub fn push(&self, queue: u32) -> Result<(), DeviceError> {
         let op = "rte_flow_push";
         self.with_queues(op, |q| {
             if queue as usize >= q.queues.len() {
@@ -621,7 +621,7 @@ impl Eswitch {
         queue: u32,
         out: &mut Vec<Completion>,
         max: usize,
-    ) -> Result<usize, DpdkError> {
+    ) -> Result<usize, DeviceError> {
         let op = "rte_flow_pull";
         self.with_queues(op, |q| {
             let Some(qu) = q.queues.get_mut(queue as usize) else {
@@ -639,7 +639,7 @@ impl Eswitch {
     }
 
     /// Counters of a rule created through a queue.
-    pub fn query_flow(&self, flow: FlowId, reset: bool) -> Result<RuleStats, DpdkError> {
+    pub fn query_flow(&self, flow: FlowId, reset: bool) -> Result<RuleStats, DeviceError> {
         self.stats_by_id(flow.0, reset, "rte_flow_async_action_handle_query")
     }
 }

@@ -12,6 +12,7 @@
 
 use std::mem::{offset_of, size_of};
 
+use super::view::{ActionConf, ItemStruct};
 use super::RteRule;
 use crate::ffi;
 use crate::rule::{Action, Field, HwRule, Item, Masked};
@@ -40,26 +41,25 @@ impl std::fmt::Display for LowerError {
 
 impl std::error::Error for LowerError {}
 
-/// A zeroed bindgen struct whose bytes are written by offset.
-///
-/// Safety contract of the callers: `T` is a bindgen-generated C struct made
-/// of integers, integer arrays and bitfield units only (no pointers, no
-/// enums with invalid values), so every byte pattern is a valid `T`.
-struct Bytes<T: Copy> {
+/// A zeroed item struct whose bytes are written by offset (bounds-checked
+/// by slice indexing).
+struct Bytes<T: ItemStruct> {
     value: T,
 }
 
-impl<T: Copy> Bytes<T> {
+impl<T: ItemStruct> Bytes<T> {
     fn zeroed() -> Self {
-        // Safety: see the type's contract: all-zero is a valid T.
         Self {
+            // Safety: ItemStruct's contract: T is plain data, so all-zero is
+            // a valid T.
             value: unsafe { std::mem::zeroed() },
         }
     }
 
     fn bytes(&mut self) -> &mut [u8] {
-        // Safety: T is plain data (contract above); the slice covers exactly
-        // the value and is the only access while it lives.
+        // Safety: T is plain data (ItemStruct's contract), so any bytes
+        // written are a valid T; the slice covers exactly the value and is
+        // the only access while it lives.
         unsafe {
             std::slice::from_raw_parts_mut((&mut self.value as *mut T).cast::<u8>(), size_of::<T>())
         }
@@ -96,16 +96,20 @@ pub fn lower(rule: &HwRule, out: &mut RteRule) -> Result<(), LowerError> {
     Ok(())
 }
 
-/// Every caller in this module passes the `rte_flow_item_*` struct of
-/// `type_` (the pairing RteRule::push_item asks for).
-fn push_masked<T: Copy>(
+/// Pushes an item whose spec, mask and last are `T`, checked to be the
+/// struct of `type_` (the pairing RteRule::push_item asks for).
+fn push_masked<T: ItemStruct>(
     out: &mut RteRule,
     type_: ffi::rte_flow_item_type,
     spec: T,
     mask: T,
     last: Option<T>,
 ) {
-    // Safety: see above; `T` is the item struct of `type_`.
+    assert!(
+        T::is_for(type_),
+        "lowering paired item type {type_} with the wrong struct"
+    );
+    // Safety: asserted just above: `T` is the item struct of `type_`.
     unsafe { out.push_item(type_, Some(&spec), Some(&mask), last.as_ref()) };
 }
 
@@ -361,7 +365,7 @@ fn lower_item(item: &Item, out: &mut RteRule) {
     }
 }
 
-fn push_ports<T: Copy>(
+fn push_ports<T: ItemStruct>(
     out: &mut RteRule,
     type_: ffi::rte_flow_item_type,
     m: Masked<crate::rule::PortsItem>,
@@ -375,7 +379,7 @@ fn push_ports<T: Copy>(
 }
 
 /// ND NS/NA: type 0, code 1, checksum 2, reserved/flags 4, target 8.
-fn push_nd<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_item_type, m: Masked<[u8; 16]>) {
+fn push_nd<T: ItemStruct>(out: &mut RteRule, type_: ffi::rte_flow_item_type, m: Masked<[u8; 16]>) {
     let one = |v: &[u8; 16]| {
         let mut b = Bytes::<T>::zeroed();
         b.put(8, v);
@@ -385,7 +389,11 @@ fn push_nd<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_item_type, m: Masked
 }
 
 /// ND SLA/TLA option: type 0, length 1, link-layer address 2.
-fn push_nd_opt<T: Copy>(out: &mut RteRule, type_: ffi::rte_flow_item_type, m: Masked<[u8; 6]>) {
+fn push_nd_opt<T: ItemStruct>(
+    out: &mut RteRule,
+    type_: ffi::rte_flow_item_type,
+    m: Masked<[u8; 6]>,
+) {
     let one = |v: &[u8; 6]| {
         let mut b = Bytes::<T>::zeroed();
         b.put(2, v);
@@ -433,11 +441,17 @@ fn modify_data(field: Field, offset: u32) -> ffi::rte_flow_action_modify_data {
 
 type Lowered = (ffi::rte_flow_action_type, Option<super::ArenaRef>);
 
-fn conf<T: Copy>(
+/// Allocates `value` as the conf of an action of `type_`, checked to be its
+/// conf struct.
+fn conf<T: ActionConf>(
     out: &mut RteRule,
     type_: ffi::rte_flow_action_type,
     value: T,
 ) -> Result<Lowered, LowerError> {
+    assert!(
+        T::is_for(type_),
+        "lowering paired action type {type_} with the wrong conf"
+    );
     Ok((type_, Some(out.alloc(&value))))
 }
 
@@ -648,9 +662,10 @@ fn set_ipv6(
     type_: ffi::rte_flow_action_type,
     addr: &[u8; 16],
 ) -> Result<Lowered, LowerError> {
-    let mut b = Bytes::<ffi::rte_flow_action_set_ipv6>::zeroed();
-    b.put(0, addr);
-    conf(out, type_, b.value)
+    // The conf is the 16 address bytes (an array before DPDK 24.11, struct
+    // rte_ipv6_addr after): copied as bytes, it reads the same in both.
+    const { assert!(size_of::<ffi::rte_flow_action_set_ipv6>() == 16) };
+    Ok((type_, Some(out.alloc_bytes(addr))))
 }
 
 fn check_width(field: Field, offset: u32, width: u32) -> Result<(), LowerError> {

@@ -2,13 +2,24 @@
 //!
 //! [`RteRule`] owns the `rte_flow_attr`, the END-terminated
 //! `rte_flow_item[]`/`rte_flow_action[]` arrays and every spec, mask, last
-//! and conf byte they point to. [`lower`] builds one from an
+//! and conf byte they point to. [`lower()`] builds one from an
 //! [`HwRule`](crate::rule::HwRule). The DPDK port and the software eswitch
-//! both consume exactly these bytes.
+//! both consume exactly these bytes, and read them back only through
+//! [`view`], the one typed, checked view of rte_flow item and action memory.
+//!
+//! This module imports the rule vocabulary (`rule`) and the raw bindings;
+//! nothing below it (`device`, `dpdk`, `eswitch`, `engine`).
 
 mod lower;
 mod rule;
-pub mod testpmd;
+pub mod view;
 
+/// Rendering rules as testpmd commands now lives with the rule model
+/// ([`crate::rule::testpmd`]); named here too while callers move.
+pub use crate::rule::testpmd;
 pub use lower::{lower, LowerError};
-pub use rule::{ArenaRef, Direction, RteRule};
+pub use rule::{ArenaRef, RteRule};
+pub use view::{
+    action_conf_size, item_size, ActionConf, ActionView, ActionViews, ItemStruct, ItemView, Part,
+    RuleView, SampleActions,
+};

@@ -13,6 +13,7 @@ use std::fmt;
 use std::mem::{align_of, size_of};
 
 use crate::ffi;
+use crate::rule::Direction;
 
 /// A position in a rule's arena, returned by [`RteRule::alloc`] and used to
 /// point one arena object at another ([`RteRule::reloc`]).
@@ -21,13 +22,36 @@ pub struct ArenaRef(u32);
 
 impl ArenaRef {
     /// The byte offset `offset` inside the referenced object, e.g. the
-    /// address of one of its pointer fields.
+    /// address of one of its pointer fields. Only arithmetic: whether the
+    /// result lies inside a rule's arena is checked where it is used
+    /// ([`RteRule::reloc`]).
+    ///
+    /// # Panics
+    ///
+    /// If the offset leaves the arena's 32-bit address space.
     pub fn field(self, offset: usize) -> ArenaRef {
-        ArenaRef(self.0 + offset as u32)
+        let at = u32::try_from(offset)
+            .ok()
+            .and_then(|o| self.0.checked_add(o))
+            .filter(|&at| at != NONE);
+        match at {
+            Some(at) => ArenaRef(at),
+            None => panic!("arena offset {} + {offset} overflows", self.0),
+        }
     }
 }
 
 const NONE: u32 = u32::MAX;
+
+impl ArenaRef {
+    /// The reference to byte `at` of an arena.
+    fn at(at: usize) -> Self {
+        match u32::try_from(at) {
+            Ok(at) if at != NONE => Self(at),
+            _ => panic!("rule arena over 4 GiB (offset {at})"),
+        }
+    }
+}
 
 /// One owned rte_flow rule: attributes, END-terminated pattern and actions.
 pub struct RteRule {
@@ -115,7 +139,7 @@ impl RteRule {
             std::ptr::write(dst, *value);
         }
         self.sealed = false;
-        ArenaRef(at as u32)
+        ArenaRef::at(at)
     }
 
     /// Copies a slice of C structs into the arena, contiguous, and returns
@@ -130,7 +154,7 @@ impl RteRule {
             std::ptr::copy_nonoverlapping(values.as_ptr(), dst, values.len());
         }
         self.sealed = false;
-        ArenaRef(at as u32)
+        ArenaRef::at(at)
     }
 
     /// Copies raw bytes (an encap header, say) into the arena.
@@ -142,17 +166,37 @@ impl RteRule {
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
         }
         self.sealed = false;
-        ArenaRef(at as u32)
+        ArenaRef::at(at)
     }
 
     /// Records that the pointer-sized field at `slot` (inside an object
     /// allocated with [`alloc`](Self::alloc)) must point to `target` once
     /// the rule is sealed. This is how a RAW_ENCAP conf points at its header
     /// bytes and a SAMPLE conf at its sub-action list.
+    ///
+    /// # Panics
+    ///
+    /// If `slot` is not a pointer-aligned, pointer-sized place inside the
+    /// arena as allocated so far, or `target` lies beyond it:
+    /// [`seal`](Self::seal) writes through `slot`, so both are checked here,
+    /// always.
     pub fn reloc(&mut self, slot: ArenaRef, target: ArenaRef) {
-        debug_assert!(
-            slot.0 as usize % align_of::<usize>() == 0,
-            "pointer slot must be aligned"
+        let ptr = size_of::<*const libc::c_void>();
+        let at = slot.0 as usize;
+        assert!(
+            at % align_of::<*const libc::c_void>() == 0,
+            "reloc: pointer slot at arena offset {at} is not pointer-aligned"
+        );
+        assert!(
+            at + ptr <= self.used,
+            "reloc: pointer slot at arena offset {at} is outside the {} bytes allocated",
+            self.used
+        );
+        assert!(
+            target.0 as usize <= self.used,
+            "reloc: target at arena offset {} is outside the {} bytes allocated",
+            target.0,
+            self.used
         );
         self.relocs.push((slot.0, target.0));
         self.sealed = false;
@@ -165,7 +209,7 @@ impl RteRule {
     /// `T` must be the struct DPDK reads for `type_` (`rte_flow_item_ipv4`
     /// for `RTE_FLOW_ITEM_TYPE_IPV4`, ...), or at least as large: DPDK, and
     /// the software eswitch, read that many bytes behind each pointer.
-    /// [`crate::rte::lower`] is the safe way to build rules.
+    /// [`lower()`](crate::rte::lower()) is the safe way to build rules.
     pub unsafe fn push_item<T: Copy>(
         &mut self,
         type_: ffi::rte_flow_item_type,
@@ -206,11 +250,23 @@ impl RteRule {
     ///
     /// `conf` must hold the conf struct DPDK reads for `type_`, with any
     /// pointer in it relocated into this rule's arena.
+    ///
+    /// # Panics
+    ///
+    /// If `conf` lies beyond the arena as allocated so far.
     pub unsafe fn push_action_at(
         &mut self,
         type_: ffi::rte_flow_action_type,
         conf: Option<ArenaRef>,
     ) {
+        if let Some(c) = conf {
+            assert!(
+                c.0 as usize <= self.used,
+                "push_action_at: conf at arena offset {} is outside the {} bytes allocated",
+                c.0,
+                self.used
+            );
+        }
         self.actions.push(ffi::rte_flow_action {
             type_,
             conf: std::ptr::null(),
@@ -253,7 +309,10 @@ impl RteRule {
             if off == NONE {
                 std::ptr::null()
             } else {
-                // Safety (of the add): every recorded offset is inside the arena.
+                // Safety: every recorded offset is at most `used`, inside
+                // the arena or one past its end: spec/mask/last/conf come
+                // from `alloc`, and `push_action_at` and `reloc` assert it
+                // for the offsets they are handed.
                 unsafe { base.add(off as usize) }.cast_const().cast()
             }
         };
@@ -266,8 +325,9 @@ impl RteRule {
             action.conf = at(conf);
         }
         for &(slot, target) in &self.relocs {
-            // Safety: slot is an aligned pointer-sized field of an arena
-            // object (checked in reloc), inside the arena.
+            // Safety: `reloc` asserted that slot is pointer-aligned and that
+            // slot + size_of::<pointer>() <= used <= the arena's length, and
+            // `clear` drops relocs with the bytes they point into.
             unsafe {
                 base.add(slot as usize)
                     .cast::<*const libc::c_void>()
@@ -295,11 +355,6 @@ impl RteRule {
     /// The actions, END-terminated once sealed.
     pub fn actions(&self) -> &[ffi::rte_flow_action] {
         &self.actions
-    }
-
-    /// Bytes of arena in use (spec, mask, last, conf and referenced data).
-    pub fn arena_len(&self) -> usize {
-        self.used
     }
 
     fn reserve(&mut self, size: usize, align: usize) -> usize {
@@ -358,19 +413,6 @@ impl fmt::Debug for RteRule {
     }
 }
 
-/// Which traffic a rule applies to (`rte_flow_attr` ingress/egress/transfer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Direction {
-    /// Packets received by the port.
-    #[default]
-    Ingress,
-    /// Packets sent by the port.
-    Egress,
-    /// The embedded switch (E-Switch): traffic between representors, as OVS
-    /// offload on a switchdev NIC uses.
-    Transfer,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +459,7 @@ mod tests {
         assert!(items[0].spec.is_null() && items[0].mask.is_null());
         // Safety: sealed pointers point at arena copies of the given structs.
         let spec = unsafe { &*items[1].spec.cast::<ffi::rte_flow_item_ipv4>() };
+        // Safety: as above.
         let mask = unsafe { &*items[1].mask.cast::<ffi::rte_flow_item_ipv4>() };
         assert_eq!({ spec.hdr.dst_addr }.to_ne_bytes(), [10, 0, 0, 1]);
         assert_eq!({ mask.hdr.dst_addr }, u32::MAX);
@@ -495,5 +538,69 @@ mod tests {
         let jump = unsafe { &*rule.actions()[0].conf.cast::<ffi::rte_flow_action_jump>() };
         assert_eq!(jump.group, 5);
         assert_eq!(rule.arena.capacity(), capacity);
+    }
+
+    #[test]
+    #[should_panic(expected = "is outside the 8 bytes allocated")]
+    fn reloc_refuses_a_slot_past_the_arena() {
+        let mut rule = RteRule::new();
+        let word = rule.alloc(&0u64);
+        rule.reloc(word.field(8), word);
+    }
+
+    #[test]
+    #[should_panic(expected = "is not pointer-aligned")]
+    fn reloc_refuses_a_misaligned_slot() {
+        let mut rule = RteRule::new();
+        let words = rule.alloc(&[0u64; 2]);
+        rule.reloc(words.field(3), words);
+    }
+
+    #[test]
+    #[should_panic(expected = "target at arena offset 4096 is outside")]
+    fn reloc_refuses_a_target_past_the_arena() {
+        let mut rule = RteRule::new();
+        let word = rule.alloc(&0u64);
+        rule.reloc(word, word.field(4096));
+    }
+
+    #[test]
+    #[should_panic(expected = "outside the 0 bytes allocated")]
+    fn reloc_refuses_refs_of_a_cleared_rule() {
+        let mut rule = RteRule::new();
+        let word = rule.alloc(&0u64);
+        rule.clear();
+        rule.reloc(word, word);
+    }
+
+    #[test]
+    #[should_panic(expected = "overflows")]
+    fn field_refuses_to_wrap() {
+        let mut rule = RteRule::new();
+        let word = rule.alloc(&0u64);
+        let _ = word.field(usize::MAX);
+    }
+
+    #[test]
+    #[should_panic(expected = "conf at arena offset 64 is outside")]
+    fn push_action_at_refuses_a_conf_past_the_arena() {
+        let mut rule = RteRule::new();
+        let word = rule.alloc(&0u64);
+        // Safety: the conf offset is what is under test; it panics before
+        // anything is recorded.
+        unsafe { rule.push_action_at(ffi::RTE_FLOW_ACTION_TYPE_COUNT, Some(word.field(64))) };
+    }
+
+    #[test]
+    fn a_slot_at_the_end_of_the_arena_is_accepted() {
+        let mut rule = RteRule::new();
+        let words = rule.alloc(&[0u64; 2]);
+        let slot = words.field(8);
+        rule.reloc(slot, words);
+        rule.seal();
+        let base = rule.arena.as_ptr().cast::<u8>();
+        // Safety: slot 8..16 is inside the 16-byte arena, aligned for a pointer.
+        let written = unsafe { base.add(8).cast::<*const u8>().read() };
+        assert_eq!(written, base);
     }
 }

@@ -7,15 +7,33 @@
 //! lowering does the byte order. A mask bit of 1 means "this bit must match",
 //! as in rte_flow; an all-zero mask matches anything.
 //!
-//! This module knows nothing of OVS or DPDK's C types: it depends on nothing
-//! in the crate but [`crate::rte::Direction`].
+//! This module owns the rule vocabulary: [`Direction`], the items and
+//! actions, their kinds ([`ItemKind`], [`ActionKind`]) and the header
+//! fields they name ([`Field`]). It knows nothing of OVS or DPDK's C types
+//! and imports nothing else in the crate.
 
 use std::fmt;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-pub use crate::rte::Direction;
+mod kind;
+pub mod testpmd;
+
+pub use kind::{ActionKind, ItemKind};
+
+/// Which traffic a rule applies to (`rte_flow_attr` ingress/egress/transfer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    /// Packets received by the port.
+    #[default]
+    Ingress,
+    /// Packets sent by the port.
+    Egress,
+    /// The embedded switch (E-Switch): traffic between representors, as OVS
+    /// offload on a switchdev NIC uses.
+    Transfer,
+}
 
 /// `rte_flow_attr`: where a rule sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use smallvec::smallvec;
-use xsc_dp::rte::Direction;
+use xsc_dp::rule::Direction;
 use xsc_dp::rule::*;
 
 fn full<T: Copy>(spec: T, mask: T) -> Masked<T> {

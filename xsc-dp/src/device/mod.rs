@@ -1,11 +1,31 @@
-//! [`FlowDevice`]: what the offload engine needs from a NIC, implemented by
-//! a real DPDK port ([`crate::dpdk::Port`]) and by the software model of the
-//! NIC (`eswitch`). Both take the same [`RteRule`] bytes and report failures
-//! as the same [`DpdkError`] (errno, rte_flow error type, message), so the
-//! engine cannot tell them apart.
+//! [`FlowDevice`]: what the offload engine needs from a NIC, with the
+//! errors ([`DeviceError`]) and counters ([`Counters`]) every device speaks.
+//!
+//! Two rooms implement it side by side: `dpdk` (a real port, beside
+//! `dpdk::Port`) and `eswitch` (the software model of the NIC). Both take
+//! the same [`RteRule`] bytes and report failures as the same
+//! [`DeviceError`] (errno, rte_flow error type, message), so the engine
+//! cannot tell them apart.
+//!
+//! This module sits between `rte` and the devices: it imports `rte` (and
+//! the raw bindings to name rte_flow's error codes), never `dpdk`,
+//! `eswitch` or `engine`.
 
-use crate::dpdk::{Counters, DpdkError, Flow, Port};
+mod error;
+
+pub use error::{errno_name, DeviceError, FlowError, FlowErrorCause};
+
 use crate::rte::RteRule;
+
+/// Packet and byte counts of a rule's `COUNT` action
+/// (`struct rte_flow_query_count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Packets that hit the rule.
+    pub packets: u64,
+    /// Bytes of those packets.
+    pub bytes: u64,
+}
 
 /// A template table of the queue-based API, as the device identifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,7 +37,7 @@ pub struct Completion {
     /// The `user_data` the operation was enqueued with.
     pub user_data: u64,
     /// What the device answered.
-    pub result: Result<(), DpdkError>,
+    pub result: Result<(), DeviceError>,
 }
 
 /// A device that installs rte_flow rules.
@@ -33,21 +53,21 @@ pub trait FlowDevice: Send + Sync {
     fn name(&self) -> String;
 
     /// Whether the device would accept `rule` (`rte_flow_validate`).
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError>;
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError>;
 
     /// Installs `rule` (`rte_flow_create`).
-    fn create(&self, rule: &RteRule) -> Result<Self::Rule, DpdkError>;
+    fn create(&self, rule: &RteRule) -> Result<Self::Rule, DeviceError>;
 
     /// Removes a rule and reports the device's answer (`rte_flow_destroy`).
-    fn destroy(&self, rule: Self::Rule) -> Result<(), DpdkError>;
+    fn destroy(&self, rule: Self::Rule) -> Result<(), DeviceError>;
 
     /// Reads a rule's `COUNT` action, resetting it when `reset` is set.
-    fn query(&self, rule: &Self::Rule, reset: bool) -> Result<Counters, DpdkError>;
+    fn query(&self, rule: &Self::Rule, reset: bool) -> Result<Counters, DeviceError>;
 
     /// Installs several rules, one result per rule in order. Devices with
     /// a queue-based API override this to enqueue them all and push once;
     /// the default creates them one by one.
-    fn create_batch(&self, rules: &[&RteRule], out: &mut Vec<Result<Self::Rule, DpdkError>>) {
+    fn create_batch(&self, rules: &[&RteRule], out: &mut Vec<Result<Self::Rule, DeviceError>>) {
         out.extend(rules.iter().map(|r| self.create(r)));
     }
 
@@ -68,14 +88,14 @@ pub trait FlowDevice: Send + Sync {
     /// attributes, item types and masks, action types), holding up to
     /// `capacity` rules: the pattern template, the actions template and
     /// the table, as one handle.
-    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DeviceError> {
         let _ = (rule, capacity);
         Err(no_queues("rte_flow_template_table_create"))
     }
 
     /// Destroys a table made by [`async_table`](Self::async_table), with
     /// its templates. The table must be empty.
-    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DeviceError> {
         let _ = table;
         Err(no_queues("rte_flow_template_table_destroy"))
     }
@@ -89,27 +109,32 @@ pub trait FlowDevice: Send + Sync {
         table: TableHandle,
         rule: &RteRule,
         user_data: u64,
-    ) -> Result<Self::Rule, DpdkError> {
+    ) -> Result<Self::Rule, DeviceError> {
         let _ = (queue, table, rule, user_data);
         Err(no_queues("rte_flow_async_create"))
     }
 
     /// Enqueues the removal of `rule` on `queue`, postponed until
     /// [`push`](Self::push).
-    fn async_destroy(&self, queue: u32, rule: Self::Rule, user_data: u64) -> Result<(), DpdkError> {
+    fn async_destroy(
+        &self,
+        queue: u32,
+        rule: Self::Rule,
+        user_data: u64,
+    ) -> Result<(), DeviceError> {
         let _ = (queue, rule, user_data);
         Err(no_queues("rte_flow_async_destroy"))
     }
 
     /// Executes `queue`'s postponed operations (`rte_flow_push`).
-    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    fn push(&self, queue: u32) -> Result<(), DeviceError> {
         let _ = queue;
         Err(no_queues("rte_flow_push"))
     }
 
     /// Appends the completions of `queue`'s pushed operations to `out`
     /// (`rte_flow_pull`); returns how many.
-    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DeviceError> {
         let _ = (queue, out);
         Err(no_queues("rte_flow_pull"))
     }
@@ -117,36 +142,10 @@ pub trait FlowDevice: Send + Sync {
 
 /// What a device without configured flow queues answers to the queue-based
 /// calls: `ENOTSUP`, as DPDK does for a port without the template API.
-fn no_queues(op: &'static str) -> DpdkError {
-    DpdkError::Call {
+fn no_queues(op: &'static str) -> DeviceError {
+    DeviceError::Call {
         op,
         port: None,
         errno: libc::ENOTSUP,
-    }
-}
-
-impl FlowDevice for Port {
-    type Rule = Flow;
-
-    fn name(&self) -> String {
-        self.info()
-            .map(|i| i.name)
-            .unwrap_or_else(|_| format!("port {}", self.id()))
-    }
-
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
-        Port::validate(self, rule)
-    }
-
-    fn create(&self, rule: &RteRule) -> Result<Flow, DpdkError> {
-        Port::create(self, rule)
-    }
-
-    fn destroy(&self, rule: Flow) -> Result<(), DpdkError> {
-        rule.destroy()
-    }
-
-    fn query(&self, rule: &Flow, reset: bool) -> Result<Counters, DpdkError> {
-        rule.query_count(reset)
     }
 }

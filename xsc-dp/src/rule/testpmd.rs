@@ -1,5 +1,6 @@
-//! Rendering rules in DPDK testpmd's `flow` syntax, so an engineer can paste
-//! them into `dpdk-testpmd` on real hardware:
+//! Rendering [`HwRule`]s in DPDK testpmd's `flow` syntax, so an engineer can
+//! paste them into `dpdk-testpmd` on real hardware. It reads the Rust rule
+//! model, not the lowered C structs, so it lives with the rule vocabulary:
 //!
 //! ```text
 //! flow create 0 transfer group 1 priority 0 pattern tag data spec 0x21 data mask 0x3f index is 0 / eth / end actions count / jump group 2 / end
@@ -11,7 +12,7 @@
 
 use std::fmt::{self, Write};
 
-use crate::rule::{Action, Attr, Direction, Field, HwRule, Item, Masked};
+use super::{Action, Attr, Direction, Field, HwRule, Item, Masked};
 
 /// The testpmd commands for one rule: buffer set-up, then the flow command.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
