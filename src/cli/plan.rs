@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use xsc_dp::odp::{is_dump_header, ConnEntry, Megaflow};
 use xsc_dp::profile::DeviceProfile;
-use xsc_dp::rte::testpmd::render;
+use xsc_dp::rule::testpmd::render;
 use xsc_dp::rule::HwRule;
 use xsc_dp::translate::{Config, PortMap, Rejected, Translator};
 

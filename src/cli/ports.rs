@@ -42,7 +42,7 @@ pub(crate) fn run(args: &PortsArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn report(eal: &Eal, id: u16) -> Result<String, xsc_dp::dpdk::DpdkError> {
+fn report(eal: &Eal, id: u16) -> Result<String, xsc_dp::device::DeviceError> {
     use std::fmt::Write;
     let mut port = Port::by_id(eal, id)?;
     let info = port.info()?;

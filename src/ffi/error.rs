@@ -5,7 +5,7 @@
 //! last error, catches panics, and turns an [`Error`] into its negative code
 //! plus a message that `xsc_last_error()` returns. Only the codes of
 //! [`XSC_ERRORS`] (the header's `XSC_E*`) ever reach C: device errnos are
-//! mapped onto them once, in `From<DpdkError>`, and `guard` turns any other
+//! mapped onto them once, in `From<DeviceError>`, and `guard` turns any other
 //! code into [`XSC_EINTERNAL`] (a bug, said so in the message).
 
 use std::any::Any;
@@ -14,7 +14,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use xsc_dp::dpdk::DpdkError;
+use xsc_dp::device::DeviceError;
 use xsc_dp::engine::{EngineError, SubmitError};
 
 /// Success.
@@ -135,15 +135,15 @@ impl From<EngineError> for Error {
     }
 }
 
-impl From<DpdkError> for Error {
+impl From<DeviceError> for Error {
     /// The device's errno, mapped onto the documented codes (the message
     /// keeps the errno's name): no port → `XSC_ENODEV`, an operation the
     /// driver lacks → `XSC_ENOTSUP`, anything else the device refused →
     /// `XSC_EIO`.
-    fn from(e: DpdkError) -> Self {
+    fn from(e: DeviceError) -> Self {
         let code = match &e {
-            DpdkError::NoSuchPort { .. } | DpdkError::EalNotAttachable { .. } => XSC_ENODEV,
-            DpdkError::InvalidArgument { .. } => XSC_EINVAL,
+            DeviceError::NoSuchPort { .. } | DeviceError::EalNotAttachable { .. } => XSC_ENODEV,
+            DeviceError::InvalidArgument { .. } => XSC_EINVAL,
             _ => match e.errno() {
                 Some(libc::ENOTSUP | libc::ENOSYS) => XSC_ENOTSUP,
                 Some(libc::ENODEV) => XSC_ENODEV,
@@ -297,7 +297,7 @@ mod tests {
             "{}",
             last()
         );
-        let call = |errno| DpdkError::Call {
+        let call = |errno| DeviceError::Call {
             op: "rte_flow_create",
             port: Some(0),
             errno,

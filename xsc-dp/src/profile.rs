@@ -18,8 +18,7 @@
 
 use std::fmt;
 
-use crate::rule::Direction;
-pub use crate::rule::{ActionKind, ItemKind};
+use crate::rule::{ActionKind, Direction, ItemKind};
 
 /// A set of [`ItemKind`]s or [`ActionKind`]s, one bit each.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -525,7 +525,8 @@ fn flow_handles_made_before_a_flush_are_inert() {
 #[test]
 fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
     use xsc_dp::dpdk::probe;
-    use xsc_dp::profile::{ActionKind, DeviceProfile, ItemKind};
+    use xsc_dp::profile::DeviceProfile;
+    use xsc_dp::rule::{ActionKind, ItemKind};
     let mut fx = dpdk();
     let name = fx.name("net_null");
     let mut null = Port::probe(&fx.eal, &name).expect("probe net_null");

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xsc_dp::device::{Completion, FlowDevice, TableHandle};
-use xsc_dp::dpdk::{Counters, DpdkError};
+use xsc_dp::device::{Counters, DeviceError};
 use xsc_dp::engine::{ufid_key, EngineConfig, FlowState, Mode, Offloader, Op, OpDone, SubmitError};
 use xsc_dp::eswitch::{Eswitch, EswitchRule};
 use xsc_dp::odp::{is_dump_header, parse_actions, Megaflow, Offloaded, Ufid, Used};
@@ -654,8 +654,8 @@ impl Flaky {
     }
 }
 
-fn error(op: &'static str, errno: i32) -> DpdkError {
-    DpdkError::Call {
+fn error(op: &'static str, errno: i32) -> DeviceError {
+    DeviceError::Call {
         op,
         port: Some(0),
         errno,
@@ -669,11 +669,11 @@ impl FlowDevice for Flaky {
         format!("flaky {}", self.esw.name())
     }
 
-    fn validate(&self, rule: &RteRule) -> Result<(), DpdkError> {
+    fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
         self.esw.validate(rule)
     }
 
-    fn create(&self, rule: &RteRule) -> Result<FlakyRule, DpdkError> {
+    fn create(&self, rule: &RteRule) -> Result<FlakyRule, DeviceError> {
         if self.refuse().is_some() {
             return Err(error("rte_flow_create", libc::ENOSPC));
         }
@@ -681,14 +681,14 @@ impl FlowDevice for Flaky {
         Ok(self.handle(Some(r)))
     }
 
-    fn destroy(&self, mut rule: FlakyRule) -> Result<(), DpdkError> {
+    fn destroy(&self, mut rule: FlakyRule) -> Result<(), DeviceError> {
         match rule.inner.take() {
             Some(r) => self.esw.destroy(r),
             None => panic!("destroy of a rule whose creation failed"),
         }
     }
 
-    fn query(&self, rule: &FlakyRule, reset: bool) -> Result<Counters, DpdkError> {
+    fn query(&self, rule: &FlakyRule, reset: bool) -> Result<Counters, DeviceError> {
         match &rule.inner {
             Some(r) => self.esw.query(r, reset),
             None => Err(error("rte_flow_query", libc::ENOENT)),
@@ -699,11 +699,11 @@ impl FlowDevice for Flaky {
         self.esw.flow_queues()
     }
 
-    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DpdkError> {
+    fn async_table(&self, rule: &RteRule, capacity: u32) -> Result<TableHandle, DeviceError> {
         self.esw.async_table(rule, capacity)
     }
 
-    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DpdkError> {
+    fn async_table_destroy(&self, table: TableHandle) -> Result<(), DeviceError> {
         self.esw.async_table_destroy(table)
     }
 
@@ -713,7 +713,7 @@ impl FlowDevice for Flaky {
         table: TableHandle,
         rule: &RteRule,
         user_data: u64,
-    ) -> Result<FlakyRule, DpdkError> {
+    ) -> Result<FlakyRule, DeviceError> {
         match self.refuse() {
             Some(n) if n % 2 == 0 => Err(error("rte_flow_async_create", libc::EIO)),
             Some(_) => {
@@ -737,14 +737,14 @@ impl FlowDevice for Flaky {
         queue: u32,
         mut rule: FlakyRule,
         user_data: u64,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         match rule.inner.take() {
             Some(r) => FlowDevice::async_destroy(&self.esw, queue, r, user_data),
             None => panic!("async destroy of a rule whose creation failed"),
         }
     }
 
-    fn push(&self, queue: u32) -> Result<(), DpdkError> {
+    fn push(&self, queue: u32) -> Result<(), DeviceError> {
         {
             let mut fake = self.fake.lock().unwrap();
             let (postponed, pushed) = &mut fake[queue as usize];
@@ -753,7 +753,7 @@ impl FlowDevice for Flaky {
         FlowDevice::push(&self.esw, queue)
     }
 
-    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DpdkError> {
+    fn pull(&self, queue: u32, out: &mut Vec<Completion>) -> Result<usize, DeviceError> {
         let n = FlowDevice::pull(&self.esw, queue, out)?;
         let mut fake = self.fake.lock().unwrap();
         let pushed = &mut fake[queue as usize].1;

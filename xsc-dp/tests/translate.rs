@@ -7,7 +7,7 @@ mod support;
 
 use xsc_dp::odp::{parse_actions, parse_dump, parse_flow_key, ConnEntry, Megaflow};
 use xsc_dp::profile::DeviceProfile;
-use xsc_dp::rte::testpmd::render;
+use xsc_dp::rule::testpmd::render;
 use xsc_dp::rule::Action;
 use xsc_dp::translate::{
     Config, PortMap, PortTarget, Rejected, Resource, Translator, GROUP_CT, GROUP_CT_NAT,

@@ -26,12 +26,6 @@ mod template;
 
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-/// The device vocabulary, named here too while callers move to
-/// [`crate::device`] (the engine and the root crate still import it from
-/// `dpdk`).
-pub use crate::device::{
-    errno_name, Counters, DeviceError, DeviceError as DpdkError, FlowError, FlowErrorCause,
-};
 pub use conv::{deep_copy, RuleCopy};
 pub use eal::{Eal, NO_HUGE_ARGS};
 pub use flow::Flow;

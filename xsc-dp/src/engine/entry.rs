@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::FlowState;
-use crate::dpdk::Counters;
+use crate::device::Counters;
 
 /// What the cache holds per flow: its state and the counters of the last
 /// sweep. A state change replaces the entry; the counters are updated in

@@ -19,7 +19,7 @@
 
 use std::fmt;
 
-use crate::dpdk::DpdkError;
+use crate::device::DeviceError;
 use crate::odp::netlink::NetlinkError;
 use crate::rte::LowerError;
 
@@ -32,7 +32,7 @@ pub enum Failure {
     /// The flow cannot be kept (netlink-encoded) for `dump_offloaded`.
     Store(NetlinkError),
     /// The device refused a rule (full, unsupported, ...).
-    Device(DpdkError),
+    Device(DeviceError),
 }
 
 impl Failure {
@@ -48,7 +48,7 @@ impl Failure {
     }
 
     /// The device's error, when the device refused.
-    pub fn device(&self) -> Option<&DpdkError> {
+    pub fn device(&self) -> Option<&DeviceError> {
         match self {
             Self::Device(e) => Some(e),
             Self::Lower(_) | Self::Store(_) => None,
@@ -57,12 +57,12 @@ impl Failure {
 
     /// The device error's errno, when the device refused with one.
     pub fn errno(&self) -> Option<i32> {
-        self.device().and_then(DpdkError::errno)
+        self.device().and_then(DeviceError::errno)
     }
 }
 
-impl From<DpdkError> for Failure {
-    fn from(e: DpdkError) -> Self {
+impl From<DeviceError> for Failure {
+    fn from(e: DeviceError) -> Self {
         Self::Device(e)
     }
 }
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(f.source().unwrap().to_string(), lower.to_string());
         assert_eq!(f.errno(), None);
         assert_eq!(f.name(), "lower");
-        let dev = DpdkError::InvalidArgument {
+        let dev = DeviceError::InvalidArgument {
             what: "no rule".into(),
         };
         let f = Failure::from(dev.clone());

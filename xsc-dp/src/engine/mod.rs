@@ -48,8 +48,8 @@ use hashbrown::HashMap;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 
+use crate::device::{Counters, DeviceError};
 use crate::device::{FlowDevice, TableHandle};
-use crate::dpdk::{Counters, DpdkError};
 use crate::odp::{ConnEntry, DpLayer, FlowStats, Megaflow, Offloaded, Ufid, Used};
 use crate::profile::DeviceProfile;
 use crate::translate::{self, PortMap, Resource, Translator};
@@ -547,7 +547,7 @@ impl<D: FlowDevice + 'static> Offloader<D> {
     /// Removes every flow and connection, then the template tables: the
     /// device is left with nothing of ours. Returns the first error the
     /// device reported (everything is removed regardless).
-    pub fn flush(&self) -> Result<(), DpdkError> {
+    pub fn flush(&self) -> Result<(), DeviceError> {
         let mut first = self
             .broadcast(|ack| Msg::Flush { ack })
             .into_iter()

@@ -14,9 +14,6 @@ mod lower;
 mod rule;
 pub mod view;
 
-/// Rendering rules as testpmd commands now lives with the rule model
-/// ([`crate::rule::testpmd`]); named here too while callers move.
-pub use crate::rule::testpmd;
 pub use lower::{lower, LowerError};
 pub use rule::{ArenaRef, RteRule};
 pub use view::{

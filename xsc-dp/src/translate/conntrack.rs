@@ -125,7 +125,7 @@ impl Translator {
         let mut actions: SmallVec<[Action; 8]> = SmallVec::new();
         // Every rule counts (OVS statistics come from the counters), on
         // devices that have counters.
-        if self.profile.has_action(crate::profile::ActionKind::Count) {
+        if self.profile.has_action(crate::rule::ActionKind::Count) {
             actions.push(Action::Count);
         }
         if nat {

@@ -127,7 +127,7 @@ impl Translator {
 
         // Every rule counts (OVS statistics come from the counters), on
         // devices that have counters.
-        if self.profile.has_action(crate::profile::ActionKind::Count) {
+        if self.profile.has_action(crate::rule::ActionKind::Count) {
             out.rule.actions.push(Action::Count);
         }
         self.actions(flow, &mut out.rule.actions, &mut out.resources, fresh)

@@ -15,7 +15,7 @@ use super::super::stored::StoredFlow;
 use super::super::{key_ufid, FlowState, Op, NO_SLOT};
 use super::{add, ConnSlot, Doomed, Slot, Stage, Worker};
 use crate::device::FlowDevice;
-use crate::dpdk::{Counters, DpdkError};
+use crate::device::{Counters, DeviceError};
 use crate::translate::Resource;
 
 impl<D: FlowDevice> Worker<D> {
@@ -26,7 +26,7 @@ impl<D: FlowDevice> Worker<D> {
             return;
         }
         self.create_all();
-        let mut results: Vec<Option<Result<D::Rule, DpdkError>>> =
+        let mut results: Vec<Option<Result<D::Rule, DeviceError>>> =
             self.results.drain(..).map(Some).collect();
         let stages = std::mem::take(&mut self.stages);
         for stage in stages {
@@ -75,7 +75,7 @@ impl<D: FlowDevice> Worker<D> {
         key: u128,
         stored: Option<StoredFlow>,
         resources: Arc<[Resource]>,
-        made: Option<Result<D::Rule, DpdkError>>,
+        made: Option<Result<D::Rule, DeviceError>>,
         settled: Option<FlowState>,
     ) {
         let old = self.take_slot(key);
@@ -123,7 +123,7 @@ impl<D: FlowDevice> Worker<D> {
                     (Some(s), _) => s,
                     (None, Some(e)) => FlowState::Failed(Arc::new(e.into())),
                     (None, None) => FlowState::Failed(Arc::new(
-                        DpdkError::InvalidArgument {
+                        DeviceError::InvalidArgument {
                             what: "no rule was made for the flow".into(),
                         }
                         .into(),
@@ -139,7 +139,7 @@ impl<D: FlowDevice> Worker<D> {
         &mut self,
         key: u128,
         resources: Arc<[Resource]>,
-        made: SmallVec<[Result<D::Rule, DpdkError>; 4]>,
+        made: SmallVec<[Result<D::Rule, DeviceError>; 4]>,
         settled: Option<FlowState>,
     ) {
         if let Some(old) = self.conns.remove(&key) {
@@ -177,7 +177,7 @@ impl<D: FlowDevice> Worker<D> {
                 self.releases.push(resources);
                 FlowState::Failed(Arc::new(
                     error
-                        .unwrap_or(DpdkError::InvalidArgument {
+                        .unwrap_or(DeviceError::InvalidArgument {
                             what: "no rule was made for the connection".into(),
                         })
                         .into(),

@@ -14,13 +14,13 @@ use super::super::FlowState;
 use smallvec::SmallVec;
 
 use super::{Stall, Worker, PULL_TIMEOUT};
+use crate::device::DeviceError;
 use crate::device::{FlowDevice, TableHandle};
-use crate::dpdk::DpdkError;
 use crate::rte::RteRule;
 
 impl<D: FlowDevice> Worker<D> {
     /// The template table for rule `i` (async mode), made on first use.
-    pub(super) fn table(&mut self, i: usize) -> Result<TableHandle, DpdkError> {
+    pub(super) fn table(&mut self, i: usize) -> Result<TableHandle, DeviceError> {
         let shape = self.shapes[i];
         if let Some(t) = self.tables.get(&shape) {
             return Ok(*t);
@@ -92,7 +92,7 @@ impl<D: FlowDevice> Worker<D> {
         while self.completions.len() < queued {
             match device.pull(self.queue(), &mut self.completions) {
                 Ok(0) if Instant::now() >= deadline => {
-                    return Err(Stall::Pull(DpdkError::Call {
+                    return Err(Stall::Pull(DeviceError::Call {
                         op: "rte_flow_pull",
                         port: None,
                         errno: libc::ETIMEDOUT,
@@ -130,7 +130,7 @@ impl<D: FlowDevice> Worker<D> {
 
     /// Marks every creation still waiting for its completion as failed.
     /// Their handles are dropped, which removes whatever the device made.
-    pub(super) fn fail_outstanding(&mut self, e: &DpdkError) {
+    pub(super) fn fail_outstanding(&mut self, e: &DeviceError) {
         for r in self.results.iter_mut() {
             if r.is_ok() {
                 *r = Err(e.clone());
@@ -193,7 +193,7 @@ impl<D: FlowDevice> Worker<D> {
         }
     }
 
-    pub(super) fn fail_note(&mut self, note: Option<usize>, e: DpdkError) {
+    pub(super) fn fail_note(&mut self, note: Option<usize>, e: DeviceError) {
         if let Some((_, state)) = note.and_then(|i| self.notes.get_mut(i)) {
             *state = FlowState::Failed(Arc::new(e.into()));
         }

@@ -30,7 +30,7 @@ mod stage;
 use super::stored::{format_offloaded, Interner, StoredFlow};
 use super::{key_ufid, ConnEntryState, Entry, FlowState, Op, Shared, NO_SLOT};
 use crate::device::{Completion, FlowDevice, TableHandle};
-use crate::dpdk::{Counters, DpdkError};
+use crate::device::{Counters, DeviceError};
 use crate::odp::{ConnEntry, FlowStats, Megaflow};
 use crate::rte::RteRule;
 use crate::translate::{Resource, Translation};
@@ -53,7 +53,7 @@ pub(crate) enum Msg {
     },
     /// Remove everything of this worker.
     Flush {
-        ack: Sender<Result<(), DpdkError>>,
+        ack: Sender<Result<(), DeviceError>>,
     },
     /// Bytes of per-flow state this worker holds.
     Memory {
@@ -114,9 +114,9 @@ enum Stage {
 /// Why [`Worker::complete`] stopped before every operation completed.
 enum Stall {
     /// `rte_flow_push` failed: nothing was executed.
-    Push(DpdkError),
+    Push(DeviceError),
     /// `rte_flow_pull` failed, or nothing completed in time.
-    Pull(DpdkError),
+    Pull(DeviceError),
 }
 
 /// A rule to destroy, and the notification that waits for the answer.
@@ -145,7 +145,7 @@ pub(crate) struct Worker<D: FlowDevice> {
     used_rules: usize,
     stages: Vec<Stage>,
     in_batch: HashSet<u128>,
-    results: Vec<Result<D::Rule, DpdkError>>,
+    results: Vec<Result<D::Rule, DeviceError>>,
     completions: Vec<Completion>,
     doomed: Vec<Doomed<D::Rule>>,
     releases: Vec<Arc<[Resource]>>,
@@ -398,7 +398,7 @@ impl<D: FlowDevice> Worker<D> {
 
     /// Removes everything this worker holds, on the device and in the
     /// caches.
-    fn flush(&mut self) -> Result<(), DpdkError> {
+    fn flush(&mut self) -> Result<(), DeviceError> {
         let flows: Vec<u128> = self.slab.iter().flatten().map(|s| s.key).collect();
         for key in flows {
             self.apply_remove(key, false);
@@ -483,7 +483,7 @@ fn add(a: Counters, b: Counters) -> Counters {
 }
 
 /// The device error a failed state carries, if the device was the cause.
-fn state_device_error(state: &FlowState) -> Option<&DpdkError> {
+fn state_device_error(state: &FlowState) -> Option<&DeviceError> {
     match state {
         FlowState::Failed(f) => f.device(),
         _ => None,

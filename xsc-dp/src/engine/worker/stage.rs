@@ -18,7 +18,7 @@ use super::super::stored::StoredFlow;
 use super::super::{Failure, FlowState, Xlate, NO_SLOT};
 use super::{Stage, Worker};
 use crate::device::FlowDevice;
-use crate::dpdk::{Counters, DpdkError};
+use crate::device::{Counters, DeviceError};
 use crate::odp::{ConnEntry, Megaflow};
 use crate::rte::lower;
 use crate::translate::Resource;
@@ -145,13 +145,13 @@ impl<D: FlowDevice> Worker<D> {
     pub(super) fn install_fixed(
         &mut self,
         x: &mut MutexGuard<'_, Xlate<D::Rule>>,
-    ) -> Result<(), DpdkError> {
+    ) -> Result<(), DeviceError> {
         let device = &*self.shared.device;
         for r in &self.translation.new_resources {
             let mut installed: SmallVec<[D::Rule; 2]> = SmallVec::new();
             for hw in x.translator.fixed_rules(r) {
                 let made = lower(&hw, &mut self.scratch)
-                    .map_err(|e| DpdkError::InvalidArgument {
+                    .map_err(|e| DeviceError::InvalidArgument {
                         what: format!("fixed rule of {r:?}: {e}"),
                     })
                     .and_then(|()| device.create(&self.scratch));
@@ -179,7 +179,7 @@ impl<D: FlowDevice> Worker<D> {
         &self,
         x: &mut MutexGuard<'_, Xlate<D::Rule>>,
         resources: &[Resource],
-    ) -> Option<DpdkError> {
+    ) -> Option<DeviceError> {
         let mut first = None;
         for gone in x.translator.release(resources) {
             for rule in x.fixed.remove(&gone).into_iter().flatten() {
@@ -192,7 +192,7 @@ impl<D: FlowDevice> Worker<D> {
         first
     }
 
-    pub(super) fn release(&self, resources: &[Resource]) -> Option<DpdkError> {
+    pub(super) fn release(&self, resources: &[Resource]) -> Option<DeviceError> {
         if resources.is_empty() {
             return None;
         }

@@ -28,7 +28,7 @@ pub use parts::{ConnId, Holder, SetMask, Unmatchable};
 
 use super::resources::Exhausted;
 use crate::odp::{netlink::NetlinkError, KeyAttr, OdpPort, PortName};
-use crate::profile::{ActionKind, ItemKind};
+use crate::rule::{ActionKind, ItemKind};
 
 /// Why a flow (or connection) is not offloaded: the first thing that
 /// cannot be, as data ([`name`](Self::name) for programs) and in words an
