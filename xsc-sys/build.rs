@@ -379,7 +379,7 @@ fn generate_bindings(dpdk: &Dpdk, out: &Path) {
         .allowlist_function("rte_flow_.*")
         .allowlist_function("rte_pktmbuf_pool_create|rte_mempool_(free|avail_count|in_use_count|lookup)")
         .allowlist_function("rte_mbuf_dyn.*")
-        .allowlist_function("rte_strerror|rte_lcore_count|rte_socket_id|rte_log_set_global_level")
+        .allowlist_function("rte_strerror|rte_lcore_count|rte_socket_id|rte_log_set_global_level|rte_log_list_types")
         .allowlist_function("rte_eth_from_rings|rte_ring_(create|free)")
         .opaque_type("rte_ring")
         .allowlist_function("xsc_.*")

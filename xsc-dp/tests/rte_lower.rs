@@ -9,9 +9,31 @@ use smallvec::smallvec;
 use support::rules::kitchen_sink;
 use xsc_dp::dpdk::deep_copy;
 use xsc_dp::ffi;
-use xsc_dp::rte::view::{modify_level_offset, modify_value};
-use xsc_dp::rte::{item_size, lower, Part, RteRule};
+use xsc_dp::rte::view::modify_value;
+use xsc_dp::rte::{field_data, item_size, lower, Part, RteRule};
 use xsc_dp::rule::*;
+
+/// An IPv6 address as bindgen lays it out for this DPDK: `struct
+/// rte_ipv6_addr` since 24.11, a byte array before.
+#[cfg(xsc_dpdk_ipv6_addr)]
+fn v6_bytes(a: ffi::rte_ipv6_addr) -> [u8; 16] {
+    a.a
+}
+#[cfg(not(xsc_dpdk_ipv6_addr))]
+fn v6_bytes(a: [u8; 16]) -> [u8; 16] {
+    a
+}
+
+/// `vtc_flow`, in a union with its bit fields since 24.11.
+#[cfg(xsc_dpdk_ipv6_addr)]
+fn vtc_flow(h: &ffi::rte_ipv6_hdr) -> u32 {
+    // Safety: both members of the union are plain integers.
+    unsafe { h.__bindgen_anon_1.vtc_flow }
+}
+#[cfg(not(xsc_dpdk_ipv6_addr))]
+fn vtc_flow(h: &ffi::rte_ipv6_hdr) -> u32 {
+    h.vtc_flow
+}
 
 #[test]
 fn fields_land_where_bindgen_says_they_are() {
@@ -102,12 +124,12 @@ fn fields_land_where_bindgen_says_they_are() {
             1
         );
         let v6 = p[2].spec::<ffi::rte_flow_item_ipv6>().unwrap();
-        let vtc = u32::from_be(v6.hdr.vtc_flow);
+        let vtc = u32::from_be(vtc_flow(&v6.hdr));
         assert_eq!((vtc >> 20) & 0xff, 0xb8);
         assert_eq!(vtc & 0xfffff, 0x12345);
         assert_eq!((v6.hdr.proto, v6.hdr.hop_limits), (17, 9));
-        assert_eq!({ v6.hdr.src_addr }, [0xfe; 16]);
-        assert_eq!({ v6.hdr.dst_addr }, [0x20; 16]);
+        assert_eq!(v6_bytes(v6.hdr.src_addr), [0xfe; 16]);
+        assert_eq!(v6_bytes(v6.hdr.dst_addr), [0x20; 16]);
         assert_eq!(v6.has_frag_ext(), 1);
         let frag_last = p[3].last::<ffi::rte_flow_item_ipv6_frag_ext>().unwrap();
         assert_eq!(u16::from_be(frag_last.hdr.frag_data), 0xfff8);
@@ -140,9 +162,11 @@ fn fields_land_where_bindgen_says_they_are() {
             [0, 0, 0, 0xce, 0xcf, 0xb9]
         );
         assert_eq!(
-            a[2].conf::<ffi::rte_flow_action_set_ipv6>()
-                .unwrap()
-                .ipv6_addr,
+            v6_bytes(
+                a[2].conf::<ffi::rte_flow_action_set_ipv6>()
+                    .unwrap()
+                    .ipv6_addr
+            ),
             [1; 16]
         );
         assert_eq!(
@@ -170,7 +194,7 @@ fn fields_land_where_bindgen_says_they_are() {
         let mf = a[2].conf::<ffi::rte_flow_action_modify_field>().unwrap();
         assert_eq!(mf.operation, ffi::RTE_FLOW_MODIFY_SET);
         assert_eq!(mf.dst.field, ffi::RTE_FLOW_FIELD_TAG);
-        assert_eq!(modify_level_offset(&mf.dst).0, 2);
+        assert_eq!(field_data::parts(&mf.dst).tag_index, 2);
         assert_eq!(mf.src.field, ffi::RTE_FLOW_FIELD_VALUE);
         assert_eq!(modify_value(&mf.src)[13..], [0xab, 0xcd, 0xef]);
         assert_eq!(mf.width, 24);
@@ -272,4 +296,65 @@ fn out_of_range_modify_width_is_an_error_not_a_rule() {
     let mut rte = RteRule::new();
     let e = lower(&rule, &mut rte).unwrap_err();
     assert_eq!(e.to_string(), "modify_field width 12 does not fit rte_flow");
+}
+
+/// Offset and size of `name` in the C compiler's layout of this DPDK
+/// release (xsc-sys's `xsc_members` table).
+fn c_member(name: &str) -> (usize, usize) {
+    let mut count = 0usize;
+    // Safety: xsc_members returns a static table of `count` entries whose
+    // names are NUL-terminated string literals.
+    let table = unsafe { std::slice::from_raw_parts(ffi::xsc_members(&mut count), count) };
+    table
+        .iter()
+        .find(|m| {
+            // Safety: see above.
+            unsafe { std::ffi::CStr::from_ptr(m.name) }.to_bytes() == name.as_bytes()
+        })
+        .map(|m| (m.offset, m.size))
+        .unwrap_or_else(|| panic!("{name} is not in xsc_members"))
+}
+
+fn read_uint(bytes: &[u8], (offset, size): (usize, usize)) -> u64 {
+    bytes[offset..offset + size]
+        .iter()
+        .rev()
+        .fold(0, |v, &b| v << 8 | u64::from(b))
+}
+
+/// The TAG register index of a MODIFY_FIELD operand lands where this
+/// release's C compiler puts it (`level` before DPDK 23.07, `tag_index`
+/// since), and nowhere else: lowering with another release's layout fails
+/// here, where the eswitch (which reads the same way lowering writes) could
+/// not tell.
+#[test]
+fn modify_field_tag_index_has_this_releases_c_layout() {
+    let rule = HwRule {
+        attr: Attr::default(),
+        pattern: smallvec![],
+        actions: smallvec![Action::CopyField {
+            dst: Field::Tag(5),
+            src: Field::Tag(3),
+            width: 32,
+        }],
+    };
+    let mut rte = RteRule::new();
+    lower(&rule, &mut rte).unwrap();
+    let a: Vec<_> = rte.view().unwrap().actions().collect();
+    assert_eq!(a[0].type_(), ffi::RTE_FLOW_ACTION_TYPE_MODIFY_FIELD);
+    // The bytes DPDK reads, as the arena holds them.
+    let conf = a[0].conf_bytes().expect("MODIFY_FIELD conf");
+    assert_eq!(
+        conf.len(),
+        std::mem::size_of::<ffi::rte_flow_action_modify_field>()
+    );
+    assert_eq!(read_uint(conf, c_member("modify_field.dst.tag")), 5);
+    assert_eq!(read_uint(conf, c_member("modify_field.src.tag")), 3);
+    assert_eq!(read_uint(conf, c_member("modify_field.width")), 32);
+    assert_eq!(read_uint(conf, c_member("modify_field.dst.offset")), 0);
+    if ffi::DPDK_VERSION >= (23, 7, 0) {
+        // The level is its own byte since 23.07: encapsulation level 0.
+        assert_eq!(read_uint(conf, c_member("modify_field.dst.level")), 0);
+        assert_eq!(read_uint(conf, c_member("modify_field.src.level")), 0);
+    }
 }

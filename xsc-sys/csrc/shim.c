@@ -2,6 +2,7 @@
 #include "shim.h"
 
 #include <stdalign.h>
+#include <stddef.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -9,6 +10,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_version.h>
 
 int xsc_errno(void) { return rte_errno; }
 
@@ -126,4 +128,34 @@ const struct xsc_layout *xsc_layouts(size_t *count)
 {
 	*count = sizeof(layouts) / sizeof(layouts[0]);
 	return layouts;
+}
+
+#define MEMBER(name, type, member) \
+	{ name, offsetof(struct type, member), sizeof(((struct type *)0)->member) }
+
+static const struct xsc_member members[] = {
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 7, 0, 0)
+	/* 23.07 split the u32 `level` into u8 level + u8 tag_index. */
+	MEMBER("modify_field.dst.level", rte_flow_action_modify_field, dst.level),
+	MEMBER("modify_field.dst.tag", rte_flow_action_modify_field, dst.tag_index),
+	MEMBER("modify_field.src.level", rte_flow_action_modify_field, src.level),
+	MEMBER("modify_field.src.tag", rte_flow_action_modify_field, src.tag_index),
+#else
+	/* 22.11 carries the TAG index in `level`. */
+	MEMBER("modify_field.dst.level", rte_flow_action_modify_field, dst.level),
+	MEMBER("modify_field.dst.tag", rte_flow_action_modify_field, dst.level),
+	MEMBER("modify_field.src.level", rte_flow_action_modify_field, src.level),
+	MEMBER("modify_field.src.tag", rte_flow_action_modify_field, src.level),
+#endif
+	MEMBER("modify_field.dst.offset", rte_flow_action_modify_field, dst.offset),
+	MEMBER("modify_field.src.offset", rte_flow_action_modify_field, src.offset),
+	MEMBER("modify_field.width", rte_flow_action_modify_field, width),
+	MEMBER("item_ipv6.hdr.src_addr", rte_flow_item_ipv6, hdr.src_addr),
+	MEMBER("item_ipv6.hdr.dst_addr", rte_flow_item_ipv6, hdr.dst_addr),
+};
+
+const struct xsc_member *xsc_members(size_t *count)
+{
+	*count = sizeof(members) / sizeof(members[0]);
+	return members;
 }

@@ -55,4 +55,16 @@ struct xsc_layout {
 /* A table of *count entries that lives for the whole process. */
 const struct xsc_layout *xsc_layouts(size_t *count);
 
+/* Offset and size of a member DPDK moved between releases, as the C compiler
+ * of this DPDK's headers lays it out ("rte_flow_action_modify_field.dst.tag"
+ * is `dst.level` up to 23.03, `dst.tag_index` from 23.07), for the tests
+ * that hold rte::lower's bytes against the release it was built for. */
+struct xsc_member {
+	const char *name;
+	size_t offset;
+	size_t size;
+};
+/* A table of *count entries that lives for the whole process. */
+const struct xsc_member *xsc_members(size_t *count);
+
 #endif

@@ -13,7 +13,7 @@
 use std::mem::{offset_of, size_of};
 
 use super::view::{ActionConf, ItemStruct};
-use super::RteRule;
+use super::{field_data, RteRule};
 use crate::ffi;
 use crate::rule::{Action, Field, HwRule, Item, Masked};
 
@@ -402,7 +402,7 @@ fn push_nd_opt<T: ItemStruct>(
     push_masked(out, type_, one(&m.spec), one(&m.mask), None);
 }
 
-fn field_id(field: Field) -> (ffi::rte_flow_field_id, u32) {
+fn field_id(field: Field) -> (ffi::rte_flow_field_id, u8) {
     match field {
         Field::MacDst => (ffi::RTE_FLOW_FIELD_MAC_DST, 0),
         Field::MacSrc => (ffi::RTE_FLOW_FIELD_MAC_SRC, 0),
@@ -421,22 +421,15 @@ fn field_id(field: Field) -> (ffi::rte_flow_field_id, u32) {
         Field::UdpPortDst => (ffi::RTE_FLOW_FIELD_UDP_PORT_DST, 0),
         Field::VxlanVni => (ffi::RTE_FLOW_FIELD_VXLAN_VNI, 0),
         Field::GeneveVni => (ffi::RTE_FLOW_FIELD_GENEVE_VNI, 0),
-        // DPDK 22.11 carries the tag index in `level` (23.11 added tag_index).
-        Field::Tag(index) => (ffi::RTE_FLOW_FIELD_TAG, u32::from(index)),
+        Field::Tag(index) => (ffi::RTE_FLOW_FIELD_TAG, index),
         Field::Meta => (ffi::RTE_FLOW_FIELD_META, 0),
         Field::Mark => (ffi::RTE_FLOW_FIELD_MARK, 0),
     }
 }
 
-fn modify_data(field: Field, offset: u32) -> ffi::rte_flow_action_modify_data {
-    let (id, level) = field_id(field);
-    // Safety: the struct is an enum (0 is RTE_FLOW_FIELD_START, valid) and a
-    // union of integers and a pointer: all-zero is valid.
-    let mut data: ffi::rte_flow_action_modify_data = unsafe { std::mem::zeroed() };
-    data.field = id;
-    data.__bindgen_anon_1.__bindgen_anon_1 =
-        ffi::rte_flow_action_modify_data__bindgen_ty_1__bindgen_ty_1 { level, offset };
-    data
+fn modify_data(field: Field, offset: u32) -> field_data::FieldData {
+    let (id, tag_index) = field_id(field);
+    field_data::new(id, tag_index, offset)
 }
 
 type Lowered = (ffi::rte_flow_action_type, Option<super::ArenaRef>);

@@ -10,6 +10,7 @@
 //! This module imports the rule vocabulary (`rule`) and the raw bindings;
 //! nothing below it (`device`, `dpdk`, `eswitch`, `engine`).
 
+pub mod field_data;
 mod lower;
 mod rule;
 pub mod view;

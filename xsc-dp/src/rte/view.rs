@@ -488,18 +488,12 @@ impl<'a> SampleActions<'a> {
     }
 }
 
-/// `(level, offset)` of a MODIFY_FIELD operand naming a field (any id but
-/// VALUE and POINTER).
-pub fn modify_level_offset(d: &ffi::rte_flow_action_modify_data) -> (u32, u32) {
-    // Safety: every variant of the union is plain integers or bytes, so any
-    // bits read as {level, offset} are valid values.
-    let lo = unsafe { d.__bindgen_anon_1.__bindgen_anon_1 };
-    (lo.level, lo.offset)
-}
-
-/// The 16 value bytes of a MODIFY_FIELD operand with id VALUE.
-pub fn modify_value(d: &ffi::rte_flow_action_modify_data) -> [u8; 16] {
-    // Safety: as above; the union is at least 16 bytes of plain data.
+/// The 16 value bytes of a MODIFY_FIELD operand with id VALUE (the
+/// operand's other members, and their layout per DPDK release, are
+/// [`super::field_data`]'s).
+pub fn modify_value(d: &super::field_data::FieldData) -> [u8; 16] {
+    // Safety: every variant of the union is plain integers or bytes, and the
+    // union is at least 16 bytes: any bits read as the value are valid.
     unsafe { d.__bindgen_anon_1.value }
 }
 

@@ -438,11 +438,18 @@ fn field_name(f: Field) -> String {
     }
 }
 
-/// ` dst_level N`: the tag index for TAG (DPDK 22.11 carries it in
-/// `level`); nothing for other fields, whose level 0 is testpmd's default.
+/// The tag index for TAG, in the words of this DPDK's testpmd: ` dst_level N`
+/// before 23.07 (the index travelled in `level`), ` dst_tag_index N` since
+/// (where `dst_level` is the encapsulation level); nothing for other fields,
+/// whose level 0 is testpmd's default. See `rte::field_data`.
 fn modify_level(out: &mut String, side: &str, f: Field) {
     if let Field::Tag(i) = f {
-        let _ = write!(out, " {side}_level {i}");
+        let word = if cfg!(xsc_dpdk_tag_index) {
+            "tag_index"
+        } else {
+            "level"
+        };
+        let _ = write!(out, " {side}_{word} {i}");
     }
 }
 

@@ -7,7 +7,8 @@ use super::Limits;
 use crate::device::{DeviceError, FlowErrorCause};
 use crate::eswitch::compiled::{Act, FieldRef, ModSrc};
 use crate::ffi;
-use crate::rte::view::{modify_level_offset, modify_value};
+use crate::rte::field_data::{self, FieldData};
+use crate::rte::view::modify_value;
 use crate::rte::{ActionView, ActionViews};
 use crate::rule::{ActionKind, Field};
 
@@ -323,13 +324,14 @@ fn compile_action(
     Ok(act)
 }
 
-fn field_ref(
-    d: &ffi::rte_flow_action_modify_data,
-    i: usize,
-    lim: &Limits<'_>,
-) -> Result<FieldRef, DeviceError> {
+fn field_ref(d: &FieldData, i: usize, lim: &Limits<'_>) -> Result<FieldRef, DeviceError> {
     use ffi::*;
-    let (level, offset) = modify_level_offset(d);
+    // The callers handle VALUE and POINTER before asking for a field.
+    let field_data::Parts {
+        level,
+        tag_index,
+        offset,
+    } = field_data::parts(d);
     let id = match d.field {
         RTE_FLOW_FIELD_MAC_DST => Field::MacDst,
         RTE_FLOW_FIELD_MAC_SRC => Field::MacSrc,
@@ -348,20 +350,30 @@ fn field_ref(
         RTE_FLOW_FIELD_UDP_PORT_DST => Field::UdpPortDst,
         RTE_FLOW_FIELD_VXLAN_VNI => Field::VxlanVni,
         RTE_FLOW_FIELD_GENEVE_VNI => Field::GeneveVni,
-        // DPDK 22.11 carries the tag index in `level`.
+        // Where the index lives depends on the DPDK release (rte::field_data).
         RTE_FLOW_FIELD_TAG => {
-            if level >= u32::from(lim.tags) {
+            if level != 0 {
+                return Err(lim.err(
+                    libc::EINVAL,
+                    FlowErrorCause::ActionConf,
+                    Some(i),
+                    format!(
+                        "MODIFY_FIELD tag {tag_index} at encapsulation level {level}: registers have no level"
+                    ),
+                ));
+            }
+            if tag_index >= u32::from(lim.tags) {
                 return Err(lim.err(
                     libc::EINVAL,
                     FlowErrorCause::ActionConf,
                     Some(i),
                     format!(
                         "MODIFY_FIELD tag {} is beyond the {} registers",
-                        level, lim.tags
+                        tag_index, lim.tags
                     ),
                 ));
             }
-            Field::Tag(level as u8)
+            Field::Tag(tag_index as u8)
         }
         RTE_FLOW_FIELD_META => Field::Meta,
         RTE_FLOW_FIELD_MARK => Field::Mark,
