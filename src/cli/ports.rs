@@ -11,9 +11,12 @@ use super::args::EalArgs;
 /// The long help of `xsc-offload ports` (`--help`).
 pub(crate) const LONG_ABOUT: &str =
     "Starts DPDK's EAL with the given arguments (default: no hugepages, no PCI,
-one net_null port) and prints, for every port: name, driver, queues,
-representor and E-Switch domain, and whether the driver has the rte_flow
-sync API and the template/async API.";
+one net_null port) and prints the network PMDs DPDK registered (built in or
+loaded from its plugin directory: `xsc` is the metaScale PMD, DPDK 25.03 and
+newer), then, for every port: name, driver, queues, representor and E-Switch
+domain, and whether the driver has rte_flow at all (the upstream metaScale
+PMD has none yet: \"no rte_flow support in driver net_xsc\") and the
+template/async API.";
 
 /// `xsc-offload ports`.
 #[derive(Debug, Clone, Args)]
@@ -29,6 +32,10 @@ pub(crate) fn run(args: &PortsArgs) -> ExitCode {
         Ok(eal) => eal,
         Err(e) => return super::input_error("ports", &e.to_string()),
     };
+    match eal.net_pmds() {
+        Ok(pmds) => println!("net PMDs: {}", pmds.join(" ")),
+        Err(e) => println!("net PMDs: unknown ({e})"),
+    }
     let ids = port_ids();
     if ids.is_empty() {
         println!("no DPDK ports (check the -a/--vdev arguments and the PMD plugin directory)");
@@ -75,6 +82,16 @@ fn report(eal: &Eal, id: u16) -> Result<String, xsc_dp::device::DeviceError> {
         }
     );
     port.configure(eal, &PortConfig::default())?;
+    match port.flow_support() {
+        Ok(()) => {
+            let _ = writeln!(out, "  rte_flow: yes");
+        }
+        Err(why) => {
+            // No flow ops at all: the template API cannot be there either.
+            let _ = writeln!(out, "  rte_flow: {why}");
+            return Ok(out);
+        }
+    }
     match port.flow_info() {
         Ok(fi) => {
             let _ = writeln!(

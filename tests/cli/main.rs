@@ -8,6 +8,7 @@ mod node_tree;
 mod args;
 mod node;
 mod plan;
+mod ports;
 mod process;
 mod replay;
 

@@ -144,6 +144,10 @@ pub struct DeviceProfile {
     pub max_encap_size: u16,
     /// Whether address masks may be arbitrary bit masks (else prefixes only).
     pub arbitrary_masks: bool,
+    /// Why the device takes no rule at all, when its driver says so
+    /// (`no rte_flow support in driver net_xsc`, from `dpdk::probe`); `None`
+    /// for the models.
+    pub no_flow_support: Option<String>,
 }
 
 impl DeviceProfile {
@@ -204,6 +208,20 @@ impl DeviceProfile {
     /// Our model of the Yunsilicon metaScale NIC in switchdev mode. Every
     /// value is an assumption; the reason is beside it. Measure the real
     /// NIC with `dpdk::probe` and prefer that where it disagrees.
+    ///
+    /// What the real driver offers today: the upstream metaScale PMD
+    /// (`drivers/net/xsc`, in DPDK from 25.03, packaged by Debian as
+    /// `librte-net-xsc26` with 25.11) has no `flow_ops_get` up to DPDK
+    /// 26.07, so every rte_flow call on an xsc port fails with ENOSYS
+    /// (`xsc-offload ports` says "no rte_flow support in driver net_xsc",
+    /// `dpdk::probe` gives an empty profile with that reason), and its Rx
+    /// completions carry no flow mark (no `RTE_MBUF_F_RX_FDIR_ID`), so a
+    /// MARK set by a rule would not reach software. This profile assumes
+    /// instead the eswitch that the NIC's switchdev mode implies, exposed
+    /// through rte_flow as mlx5's is: transfer rules in groups, TAG
+    /// registers that survive JUMP, COUNT on every rule, RAW_ENCAP/DECAP,
+    /// and a MARK delivered on Rx for the restore of a miss. `Eswitch` runs
+    /// these rules; no metaScale hardware has run them.
     pub fn metascale() -> Self {
         Self {
             name: "metascale".into(),
@@ -291,6 +309,7 @@ impl DeviceProfile {
             // The guide shows `eth(src=../01:00:00:00:00:00)` offloaded: a
             // mask that is not a prefix.
             arbitrary_masks: true,
+            no_flow_support: None,
         }
     }
 
@@ -323,6 +342,7 @@ impl DeviceProfile {
             meters: true,
             max_encap_size: 256,
             arbitrary_masks: true,
+            no_flow_support: None,
         }
     }
 

@@ -166,6 +166,52 @@ impl Eal {
         STATE.load(Ordering::Acquire) != NEVER
     }
 
+    /// The network PMDs this process's DPDK has registered — built in, or
+    /// loaded at start-up from DPDK's plugin directory or with `-d` — by the
+    /// name of their log type (`pmd.net.<name>[.<part>]`), sorted: e.g.
+    /// `["af_packet", "null", "ring", "tap", "xsc"]`. A shared DPDK (as
+    /// Debian ships it) loads every PMD of its plugin directory; DPDK 25.03
+    /// and newer with the metaScale PMD installed list `xsc`.
+    pub fn net_pmds(&self) -> Result<Vec<String>, DeviceError> {
+        let mut buf: *mut libc::c_char = std::ptr::null_mut();
+        let mut len: libc::size_t = 0;
+        // Safety: open_memstream keeps the two out-pointers, which live
+        // until fclose below.
+        let stream = unsafe { libc::open_memstream(&mut buf, &mut len) };
+        if stream.is_null() {
+            return Err(DeviceError::call("open_memstream", None, -last_os_errno()));
+        }
+        // Safety: a valid, open stream (DPDK's FILE is libc's) and an empty
+        // NUL-terminated line prefix.
+        unsafe { ffi::rte_log_list_types(stream.cast(), c"".as_ptr()) };
+        // Safety: the stream is open; closing it publishes buf and len.
+        let rc = unsafe { libc::fclose(stream) };
+        let text = if buf.is_null() {
+            String::new()
+        } else {
+            // Safety: after fclose, buf holds len bytes malloc'd by libc,
+            // which we own and free once copied.
+            let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            // Safety: buf came from open_memstream's malloc and is not used again.
+            unsafe { libc::free(buf.cast()) };
+            text
+        };
+        if rc != 0 {
+            return Err(DeviceError::call("fclose", None, -last_os_errno()));
+        }
+        let mut pmds: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pmd.net."))
+            .filter_map(|rest| rest.split('.').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect();
+        pmds.sort();
+        pmds.dedup();
+        Ok(pmds)
+    }
+
     /// Probes a device by its devargs string (`net_ring0`, `net_tap0,iface=x`)
     /// after start-up, as `--vdev` would have at init. Wraps `rte_dev_probe`.
     /// The ports it creates are found with [`super::Port::by_name`].
@@ -203,4 +249,11 @@ impl fmt::Debug for Eal {
             .field("args", &self.inner._args)
             .finish()
     }
+}
+
+/// This thread's errno, positive.
+fn last_os_errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }

@@ -40,6 +40,50 @@ pub(crate) fn check_sealed(rule: &RteRule) -> Result<(), DeviceError> {
 }
 
 impl Port {
+    /// Whether this port's driver has rte_flow at all. DPDK answers every
+    /// rte_flow call on a driver without flow ops (no `flow_ops_get`: the
+    /// upstream metaScale PMD `net_xsc` up to DPDK 26.07, `net_null`,
+    /// `net_ring`) with ENOSYS and no cause; asked to validate an empty
+    /// rule, a driver with flow ops answers anything else (typically
+    /// EINVAL). `Err` holds the sentence to show:
+    /// `no rte_flow support in driver net_xsc`.
+    pub fn flow_support(&self) -> Result<(), String> {
+        let mut attr = ffi::rte_flow_attr::default();
+        attr.set_ingress(1);
+        let end_item = ffi::rte_flow_item {
+            type_: ffi::RTE_FLOW_ITEM_TYPE_END,
+            ..Default::default()
+        };
+        let end_action = ffi::rte_flow_action {
+            type_: ffi::RTE_FLOW_ACTION_TYPE_END,
+            ..Default::default()
+        };
+        let mut err = ffi::rte_flow_error::default();
+        // Safety: attr, a one-entry END pattern and a one-entry END action
+        // list, all alive for the call; err is a valid out-pointer.
+        let rc =
+            unsafe { ffi::rte_flow_validate(self.id(), &attr, &end_item, &end_action, &mut err) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = FlowError::decode(
+            "rte_flow_validate",
+            self.id(),
+            rc,
+            &err,
+            std::slice::from_ref(&end_item),
+            std::slice::from_ref(&end_action),
+        );
+        if e.errno == libc::ENOSYS && e.cause == crate::device::FlowErrorCause::Unspecified {
+            let driver = self
+                .info()
+                .map(|i| i.driver)
+                .unwrap_or_else(|_| format!("of port {}", self.id()));
+            return Err(format!("no rte_flow support in driver {driver}"));
+        }
+        Ok(())
+    }
+
     /// Asks the driver whether it would accept `rule` (`rte_flow_validate`).
     pub fn validate(&self, rule: &RteRule) -> Result<(), DeviceError> {
         check_sealed(rule)?;

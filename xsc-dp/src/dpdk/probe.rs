@@ -267,6 +267,23 @@ fn action_probe(kind: ActionKind, dir: Direction) -> HwRule {
 /// registers and the rest are taken from `base` (validation cannot count
 /// tables); `async_api` is whether `rte_flow_info_get` answers.
 pub fn probe(port: &Port, dir: Direction, base: &DeviceProfile) -> DeviceProfile {
+    let driver = port
+        .info()
+        .map(|i| i.driver)
+        .unwrap_or_else(|_| format!("port{}", port.id()));
+    if let Err(why) = port.flow_support() {
+        // No flow ops at all: nothing to validate, one reason for everything.
+        return DeviceProfile {
+            name: format!("probed:{driver}"),
+            items: KindSet::EMPTY,
+            actions: KindSet::EMPTY,
+            direction: dir,
+            async_api: false,
+            mirror: false,
+            no_flow_support: Some(why),
+            ..base.clone()
+        };
+    }
     let mut rte = RteRule::new();
     let mut accepts = |rule: &HwRule| lower(rule, &mut rte).is_ok() && port.validate(&rte).is_ok();
     let mut items = KindSet::EMPTY;
@@ -281,10 +298,6 @@ pub fn probe(port: &Port, dir: Direction, base: &DeviceProfile) -> DeviceProfile
             actions.insert(k.bit());
         }
     }
-    let driver = port
-        .info()
-        .map(|i| i.driver)
-        .unwrap_or_else(|_| format!("port{}", port.id()));
     DeviceProfile {
         name: format!("probed:{driver}"),
         items,
@@ -292,6 +305,7 @@ pub fn probe(port: &Port, dir: Direction, base: &DeviceProfile) -> DeviceProfile
         direction: dir,
         async_api: port.flow_info().is_ok(),
         mirror: actions.contains(ActionKind::Sample.bit()),
+        no_flow_support: None,
         ..base.clone()
     }
 }
