@@ -10,6 +10,12 @@
 //!   index travelled in the u32 `level`.
 //! - `xsc_dpdk_field_data` (DPDK >= 24.03): `rte_flow_action_modify_data` is
 //!   named `rte_flow_field_data`.
+//! - `xsc_dpdk_testpmd_long_lines` (DPDK >= 24.07): testpmd's command line
+//!   holds `LINE_MAX` bytes, not 512.
+//! - `xsc_dpdk_testpmd_prefix_crashes` (DPDK >= 25.07, still so in 26.07):
+//!   testpmd's `prefix` for addresses reads a compound literal out of its
+//!   scope (DPDK commit c439a84f1a) and dpdk-testpmd 25.11 crashes on it, so
+//!   rendered rules write masks.
 //! - `xsc_dpdk_ipv6_addr` (DPDK >= 24.11): IPv6 addresses are
 //!   `struct rte_ipv6_addr` (same 16 bytes) and `rte_ipv6_hdr.vtc_flow` sits
 //!   in a union.
@@ -26,6 +32,8 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(xsc_dpdk_tag_index)");
     println!("cargo::rustc-check-cfg=cfg(xsc_dpdk_field_data)");
     println!("cargo::rustc-check-cfg=cfg(xsc_dpdk_ipv6_addr)");
+    println!("cargo::rustc-check-cfg=cfg(xsc_dpdk_testpmd_long_lines)");
+    println!("cargo::rustc-check-cfg=cfg(xsc_dpdk_testpmd_prefix_crashes)");
     println!("cargo:rerun-if-env-changed=DEP_DPDK_VERSION");
     let Ok(version) = env::var("DEP_DPDK_VERSION") else {
         // xsc-sys always sets it; without it the build of xsc-sys failed
@@ -40,7 +48,13 @@ fn main() {
     if release >= (24, 3) {
         println!("cargo:rustc-cfg=xsc_dpdk_field_data");
     }
+    if release >= (24, 7) {
+        println!("cargo:rustc-cfg=xsc_dpdk_testpmd_long_lines");
+    }
     if release >= (24, 11) {
         println!("cargo:rustc-cfg=xsc_dpdk_ipv6_addr");
+    }
+    if release >= (25, 7) {
+        println!("cargo:rustc-cfg=xsc_dpdk_testpmd_prefix_crashes");
     }
 }
