@@ -1,5 +1,5 @@
-//! Fake sysfs trees for the node tests (`xsc-dp/tests/node.rs` and the CLI's
-//! `tests/cli_node.rs`), modelled on the deployment guide's node:
+//! Fake sysfs trees for the node tests (`xsc-dp/tests/engine/node.rs` and the CLI's
+//! `tests/cli/node.rs`), modelled on the deployment guide's node:
 //! `lspci -d 1f67:` shows PFs `b3:00.0` and `b3:00.1` (1f67:1111), and after
 //! `echo '10' > /sys/class/net/p3p1/device/sriov_numvfs` ten VFs
 //! `b3:00.2`..`b3:01.3` (1f67:1112); `sriov_totalvfs` is 512; the netdev of

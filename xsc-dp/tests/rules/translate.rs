@@ -3,8 +3,6 @@
 //! Kube-OVN pipeline's flows and connections from real OVS, rejections with
 //! their reasons, and shared-resource accounting.
 
-mod support;
-
 use xsc_dp::odp::{parse_actions, parse_dump, parse_flow_key, ConnEntry, Megaflow};
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rule::testpmd::render;
@@ -13,10 +11,10 @@ use xsc_dp::translate::{
     Config, PortMap, PortTarget, Rejected, Resource, Translator, GROUP_CT, GROUP_CT_NAT,
 };
 
-const SEED: &str = include_str!("../../../shared/corpus/seed-offloaded.flows");
-const SEED_RULES: &str = include_str!("data/translate/seed-metascale.testpmd");
-const KUBE_OVN: &str = include_str!("data/ovs/kube-ovn.flows");
-const KUBE_OVN_CT: &str = include_str!("data/ovs/kube-ovn.conntrack");
+const SEED: &str = include_str!("../../../../shared/corpus/seed-offloaded.flows");
+const SEED_RULES: &str = include_str!("../data/translate/seed-metascale.testpmd");
+const KUBE_OVN: &str = include_str!("../data/ovs/kube-ovn.flows");
+const KUBE_OVN_CT: &str = include_str!("../data/ovs/kube-ovn.conntrack");
 
 fn flows(text: &str) -> Vec<Megaflow> {
     parse_dump(text)
@@ -72,7 +70,7 @@ fn seed_flows_translate_to_the_reviewed_rules() {
 
 #[test]
 fn kube_ovn_established_flows_offload_and_new_ones_are_rejected_with_the_reason() {
-    let (offloaded, rejected_new) = support::plan::check_kube_ovn_plan(&flows(KUBE_OVN));
+    let (offloaded, rejected_new) = crate::support::plan::check_kube_ovn_plan(&flows(KUBE_OVN));
     assert!(offloaded >= 12, "{offloaded} offloaded");
     assert!(rejected_new >= 6, "{rejected_new} rejected as +new");
 }
