@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::pcap::{self, PcapError};
+use xsc_test_support::pcap::{self, PcapError};
 
 /// How long a daemon may take to answer on its socket after being spawned.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -822,7 +822,7 @@ fn describe(cmd: &Command) -> String {
 
 fn read_pcap(path: &Path) -> Result<Vec<Vec<u8>>, HarnessError> {
     let bytes = fs::read(path).map_err(|e| HarnessError::io(path, e))?;
-    pcap::parse(&bytes).map_err(|source| HarnessError::Pcap {
+    pcap::parse_packets(&bytes).map_err(|source| HarnessError::Pcap {
         path: path.to_owned(),
         source,
     })
