@@ -29,9 +29,6 @@ mod ovs;
 #[allow(dead_code)]
 #[path = "../xsc-dp/tests/support/packet.rs"]
 mod packet;
-#[allow(dead_code)]
-#[path = "../xsc-dp/tests/support/pcap.rs"]
-mod pcap;
 
 use kube_ovn::{
     client, BRIDGE, EXT_HOST_IP, EXT_ROUTER_MAC, GW_MAC, HTTP_REQUEST, HTTP_RESPONSE, POD_A_IP,

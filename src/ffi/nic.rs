@@ -75,8 +75,11 @@ pub unsafe extern "C" fn xsc_eswitch_receive(
     aux: *mut c_void,
 ) -> c_int {
     guard("xsc_eswitch_receive", || {
-        // Safety: forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `frame` is NULL with `len` 0, or readable for `len` bytes
+        // (the contract); args::bytes refuses NULL with a length.
         let frame = unsafe { args::bytes(frame, len, "frame") }?;
         if ops.is_null() || !ops.is_aligned() {
             return Err(Error::invalid("ops is NULL or misaligned"));
@@ -149,9 +152,13 @@ pub unsafe extern "C" fn xsc_eswitch_counts(
     groups: *mut u64,
 ) -> c_int {
     guard("xsc_eswitch_counts", || {
-        // Safety: forwarded contract.
+        // Safety: `offloader` is NULL or a handle from xsc_offloader_new (this
+        // function's contract); handle() refuses NULL, misaligned and foreign ones.
         let h = unsafe { handle(offloader) }?;
+        // Safety: `rules` and `groups` are NULL or point to writable uint64_t
+        // (the contract); args::out refuses NULL and misaligned pointers.
         let rules = unsafe { args::out(rules, "rules") }?;
+        // Safety: as above.
         let groups = unsafe { args::out(groups, "groups") }?;
         let Engine::Eswitch(o) = &h.engine else {
             return Err(Error::new(

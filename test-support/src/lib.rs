@@ -18,19 +18,13 @@
 //! Nothing here is used by the library; panics are fine (this is test code)
 //! and say what was missing.
 //!
-//! Moving `xsc-dp`'s tests here (a later step; other work is editing them):
-//! add `xsc-test-support.workspace = true` to `xsc-dp`'s dev-dependencies
-//! (no cycle: this crate depends on no workspace crate), then
-//! - `odp_alloc.rs`, `odp_netlink.rs`: drop `struct Counting` and its
-//!   `allocations`; install `alloc::Counting` and call `alloc::allocations`
-//!   (same signature; it also fails when the allocator is not installed);
-//! - `engine_cache.rs`, `engine_stress.rs`, `eswitch.rs`, `eswitch_diff.rs`:
-//!   `use xsc_test_support::rng::Rng;` (same generator, `Rng(seed)` and
-//!   `next()` as before);
-//! - `support/pcap.rs`: `pcap::parse_packets` and `pcap::write_packets` are
-//!   its `parse` and `write`, with `PcapError` carrying the offset;
-//! - fixture paths: `fixtures::ovs("kube-ovn.flows")`, `fixtures::odp(..)`,
-//!   `fixtures::shared_corpus(..)`, read with `fixtures::read`.
+//! Who uses what: `xsc-odp`'s `tests/odp` and `xsc-dp`'s `tests/rules`
+//! install [`alloc::Counting`] (it counts per thread, so the other tests of
+//! a binary do not disturb a measurement); `xsc-dp`'s engine, eswitch and
+//! differential tests draw from [`rng::Rng`]; the OVS harness
+//! (`xsc-dp/tests/support/ovs.rs`, also compiled into the root
+//! `tests/ovs_offload.rs`) reads OVS's pcap files with
+//! [`pcap::parse_packets`]; fixture files are found with [`fixtures`].
 
 pub mod alloc;
 pub mod fixtures;

@@ -71,15 +71,29 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Frame>, PcapError> {
     let mut frames = Vec::new();
     while !rest.is_empty() {
         let at = bytes.len() - rest.len();
+        // A record claiming more than any test frame is garbage, not a
+        // record still being written: say so before the parser asks for
+        // that many bytes (`incl_len` is the third word of the record
+        // header, in the file's byte order).
+        if let Some(word) = rest.get(8..12) {
+            let word: [u8; 4] = word.try_into().expect("four bytes");
+            let incl_len = match header.endianness {
+                Endianness::Big => u32::from_be_bytes(word),
+                Endianness::Little => u32::from_le_bytes(word),
+            };
+            if incl_len > MAX_RECORD_LEN {
+                return Err(err(
+                    at,
+                    format!("record claims {incl_len} bytes (more than {MAX_RECORD_LEN})"),
+                ));
+            }
+        }
         let (next, raw) = parser.next_raw_packet(rest).map_err(|e| {
             err(
                 at,
                 format!("record cut short ({} bytes left): {e}", rest.len()),
             )
         })?;
-        if raw.incl_len > MAX_RECORD_LEN {
-            return Err(err(at, format!("record claims {} bytes", raw.incl_len)));
-        }
         let nanos = match header.ts_resolution {
             TsResolution::MicroSecond => raw.ts_frac.saturating_mul(1000),
             TsResolution::NanoSecond => raw.ts_frac,
@@ -93,8 +107,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Frame>, PcapError> {
     Ok(frames)
 }
 
-/// The bytes of every frame, in order (what `xsc-dp/tests/support/pcap.rs`
-/// `parse` returns today, so its users move here unchanged).
+/// The bytes of every frame, in order (what the OVS harness compares).
 pub fn parse_packets(bytes: &[u8]) -> Result<Vec<Vec<u8>>, PcapError> {
     Ok(parse(bytes)?.into_iter().map(|f| f.data).collect())
 }
@@ -181,6 +194,11 @@ mod tests {
             assert_eq!(cut.offset, 24 + 16 + 3, "{cut}");
         }
         assert_eq!(parse(&[0; 10]).unwrap_err().offset, 0);
+        let mut huge = write(&frames, Format::BE_NANOS);
+        huge[24 + 8..24 + 12].copy_from_slice(&(MAX_RECORD_LEN + 1).to_be_bytes());
+        let e = parse(&huge).unwrap_err();
+        assert_eq!(e.offset, 24, "{e}");
+        assert!(e.what.starts_with("record claims 1048577 bytes"), "{e}");
         assert_eq!(parse(&write_packets(&[])).unwrap(), vec![]);
         let two: [&[u8]; 2] = [&[1, 2], &[3]];
         assert_eq!(

@@ -37,6 +37,21 @@ impl Rng {
         self.next() % n
     }
 
+    /// An index in `0..n` (`n > 0`).
+    pub fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+
+    /// One element of `v` (not empty).
+    pub fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[self.index(v.len())]
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
     /// `v` shuffled in place (Fisher–Yates).
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
@@ -67,5 +82,9 @@ mod tests {
         assert_ne!(v, (0..50).collect::<Vec<_>>());
         v.sort_unstable();
         assert_eq!(v, (0..50).collect::<Vec<_>>());
+        let mut c = Rng::new(3);
+        assert!((0..1000).all(|_| c.index(7) < 7));
+        assert!((0..1000).all(|_| [4u8, 9].contains(&c.pick(&[4u8, 9]))));
+        assert!((0..100).all(|_| c.chance(100)) && !(0..100).any(|_| c.chance(0)));
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! Writing the index into `level` on 23.07 or newer would silently ask for
 //! TAG 0 at encapsulation level N: the one place that knows the layout is
-//! here, and `tests/rte_lower.rs` holds it against the C compiler's offsets
+//! here, and the `dpdk` test binary (`rte_lower`) holds it against the C compiler's offsets
 //! (`xsc_members` in xsc-sys's shim).
 
 use crate::ffi;
@@ -30,7 +30,7 @@ pub fn new(field: ffi::rte_flow_field_id, tag_index: u8, offset: u32) -> FieldDa
     // of integers and pointers: all-zero is a valid value.
     let mut data: FieldData = unsafe { std::mem::zeroed() };
     data.field = field;
-    // Safety (both arms): writing plain integers into the {level, offset}
+    // Safety: writing plain integers into the {level, tag_index, offset}
     // member of a zeroed union; nothing is read.
     #[cfg(xsc_dpdk_tag_index)]
     unsafe {
@@ -42,6 +42,8 @@ pub fn new(field: ffi::rte_flow_field_id, tag_index: u8, offset: u32) -> FieldDa
             .__bindgen_anon_1
             .tag_index = tag_index;
     }
+    // Safety: writing plain integers into the {level, offset} member of a
+    // zeroed union; nothing is read.
     #[cfg(not(xsc_dpdk_tag_index))]
     unsafe {
         let lo = &mut data.__bindgen_anon_1.__bindgen_anon_1;
@@ -56,8 +58,8 @@ pub fn new(field: ffi::rte_flow_field_id, tag_index: u8, offset: u32) -> FieldDa
 /// tag index is the u32 `level`, returned whole so that the caller's range
 /// check refuses an index beyond its registers, and the level reads as 0.
 pub fn parts(data: &FieldData) -> Parts {
-    // Safety (both arms): the caller checked the field is neither VALUE nor
-    // POINTER, so the union holds {level, offset}: plain integers, any bits
+    // Safety: the caller checked the field is neither VALUE nor POINTER, so
+    // the union holds {level, tag_index, offset}: plain integers, any bits
     // are valid.
     #[cfg(xsc_dpdk_tag_index)]
     let parts = unsafe {
@@ -69,6 +71,7 @@ pub fn parts(data: &FieldData) -> Parts {
             offset: lo.offset,
         }
     };
+    // Safety: as above, the union holds {level, offset}.
     #[cfg(not(xsc_dpdk_tag_index))]
     let parts = unsafe {
         let lo = &data.__bindgen_anon_1.__bindgen_anon_1;

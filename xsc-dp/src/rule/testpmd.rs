@@ -757,11 +757,13 @@ mod tests {
         assert!(r.setup.is_empty());
         assert_eq!(
             r.flow,
-            "flow create 0 transfer group 2 pattern tag data spec 0x21 data mask 0x3b index is 0 / \
-             represented_port ethdev_port_id is 15 / eth dst is 00:00:00:ce:cf:b9 src is 00:00:00:9d:fb:1a / \
-             ipv4 dst spec 10.16.0.14{} fragment_offset spec 0x0 fragment_offset mask 0x3fff / end \
-             actions count / set_tag data 0x6 mask 0xffff index 1 / jump group 9 / end",
-            partial("dst", 10, "255.192.0.0")
+            format!(
+                "flow create 0 transfer group 2 pattern tag data spec 0x21 data mask 0x3b index is 0 / \
+                 represented_port ethdev_port_id is 15 / eth dst is 00:00:00:ce:cf:b9 src is 00:00:00:9d:fb:1a / \
+                 ipv4 dst spec 10.16.0.14{} fragment_offset spec 0x0 fragment_offset mask 0x3fff / end \
+                 actions count / set_tag data 0x6 mask 0xffff index 1 / jump group 9 / end",
+                partial("dst", 10, "255.192.0.0")
+            )
         );
         assert!(r.fits_command_line());
     }

@@ -1,5 +1,5 @@
-//! Fake sysfs trees for the node tests (`xsc-dp/tests/node.rs` and the CLI's
-//! `tests/cli_node.rs`), modelled on the deployment guide's node:
+//! Fake sysfs trees for the node tests (`xsc-dp/tests/engine/node.rs` and the CLI's
+//! `tests/cli/node.rs`), modelled on the deployment guide's node:
 //! `lspci -d 1f67:` shows PFs `b3:00.0` and `b3:00.1` (1f67:1111), and after
 //! `echo '10' > /sys/class/net/p3p1/device/sriov_numvfs` ten VFs
 //! `b3:00.2`..`b3:01.3` (1f67:1112); `sriov_totalvfs` is 512; the netdev of
@@ -9,15 +9,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// A temporary directory removed on drop.
+use xsc_test_support::fixtures::TempDir;
+
+/// A fake sysfs tree at `root`, removed on drop (the shared [`TempDir`]).
 pub struct TempTree {
     pub root: PathBuf,
-}
-
-impl Drop for TempTree {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
+    _dir: TempDir,
 }
 
 /// The guide's node after its SR-IOV steps.
@@ -49,8 +46,8 @@ pub fn vf_addr(i: u32) -> String {
 impl Node {
     /// Writes the tree under a fresh temporary directory named after `name`.
     pub fn build(&self, name: &str) -> TempTree {
-        let root = std::env::temp_dir().join(format!("xsc-node-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let dir = TempDir::new(&format!("node-{name}"));
+        let root = dir.0.clone();
         let devs = root.join("bus/pci/devices");
         for (addr, netdev) in [("0000:b3:00.0", "p3p1"), ("0000:b3:00.1", "p3p2")] {
             let d = devs.join(addr);
@@ -81,7 +78,7 @@ impl Node {
         let other = devs.join("0000:00:1f.6");
         write(&other.join("vendor"), "0x8086\n");
         write(&other.join("device"), "0x15bc\n");
-        TempTree { root }
+        TempTree { root, _dir: dir }
     }
 }
 

@@ -5,7 +5,7 @@
 //! The rules are data, in `tests/data/ovs/kube-ovn.ofctl`, documented there
 //! rule by rule; [`PIPELINE`] is that file. The traffic is [`traffic`], built
 //! with [`super::packet`]; `tests/data/ovs/kube-ovn.packets` is the same
-//! sequence as text (checked by `ovs_harness.rs`), which `scripts/ovs-capture`
+//! sequence as text (checked by `tests/ovs/harness.rs`), which `scripts/ovs-capture`
 //! replays to regenerate the fixtures without Rust.
 //!
 //! Topology (bridge `br0`, userspace datapath):
@@ -284,7 +284,7 @@ pub fn render_packets(steps: &[Step]) -> String {
         "# Traffic for kube-ovn.ofctl: one packet per line, `PORT HEX # what`,\n\
          # sent in order with `ovs-appctl netdev-dummy/receive PORT HEX`.\n\
          # Generated from xsc-dp/tests/support/kube_ovn.rs::traffic(); the test\n\
-         # ovs_harness::packets_file_matches_the_builder keeps the two equal.\n",
+         # ovs::harness::packets_file_matches_the_builder keeps the two equal.\n",
     );
     for s in steps {
         out.push_str(&format!("{} {} # {}\n", s.port, to_hex(&s.frame), s.what));

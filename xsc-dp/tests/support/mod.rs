@@ -1,4 +1,7 @@
-//! Shared support for `xsc-dp`'s integration tests (`mod support;`).
+//! Shared support for `xsc-dp`'s integration tests that need OVS or the
+//! rule corpus (`#[path = "../support/mod.rs"] mod support;` in a
+//! binary's `main.rs`). What every test binary of the workspace shares
+//! (counting allocator, RNG, fixtures, pcap) is in `xsc-test-support`.
 //!
 //! - [`ovs`]: [`ovs::OvsSandbox`], a private, throw-away Open vSwitch
 //!   (`ovsdb-server` + `ovs-vswitchd --enable-dummy=override
@@ -6,7 +9,6 @@
 //!   real-OVS tier (ARCHITECTURE.md, "Testing tiers", tier 3).
 //! - [`packet`]: a small builder of Ethernet/VLAN/IPv4/TCP/UDP/ICMP/ARP frames
 //!   with correct checksums, to drive OVS and the offload with the same bytes.
-//! - [`pcap`]: a reader for the pcap files OVS's dummy ports write.
 //! - [`kube_ovn`]: the Kube-OVN-shaped OpenFlow pipeline and the traffic that
 //!   exercises it (conntrack zones, NAT, recirculation, VLAN, rewrites, drops).
 //! - [`plan`]: the expected offload plan of the Kube-OVN pipeline.
@@ -23,7 +25,6 @@
 pub mod kube_ovn;
 pub mod ovs;
 pub mod packet;
-pub mod pcap;
 pub mod plan;
 pub mod rules;
 pub mod testpmd;

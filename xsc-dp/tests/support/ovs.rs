@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::pcap::{self, PcapError};
+use xsc_test_support::pcap::{self, PcapError};
 
 /// How long a daemon may take to answer on its socket after being spawned.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -272,12 +272,14 @@ pub fn on_missing_ovs(test: &str, err: &HarnessError, ci: Option<&OsStr>) -> Mis
     let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
     if in_ci {
         MissingOvs::Fail(format!(
-            "{test}: {err}. CI is set, so the real-OVS tests must run: install openvswitch-switch (scripts/setup)"
+            "{test}: {err}. CI is set, so the real-OVS tests must run: install openvswitch-switch \
+             (scripts/setup), and for the provider's tests build the patched OVS (scripts/build-ovs)"
         ))
     } else {
         let bar = "=".repeat(78);
         MissingOvs::Skip(format!(
-            "{bar}\nSKIPPED {test}: {err}.\nInstall Debian's openvswitch-switch (or set XSC_OVS_BINDIR) to run it.\n{bar}"
+            "{bar}\nSKIPPED {test}: {err}.\nTo run it: Debian's openvswitch-switch (scripts/setup) for the OVS \
+             oracle tests, scripts/build-ovs for the provider's (target/ovs), or XSC_OVS_BINDIR.\n{bar}"
         ))
     }
 }
@@ -822,7 +824,7 @@ fn describe(cmd: &Command) -> String {
 
 fn read_pcap(path: &Path) -> Result<Vec<Vec<u8>>, HarnessError> {
     let bytes = fs::read(path).map_err(|e| HarnessError::io(path, e))?;
-    pcap::parse(&bytes).map_err(|source| HarnessError::Pcap {
+    pcap::parse_packets(&bytes).map_err(|source| HarnessError::Pcap {
         path: path.to_owned(),
         source,
     })

@@ -376,7 +376,7 @@ impl<D: FlowDevice> Worker<D> {
         for slot in self.slab.iter().flatten() {
             let key = &slot.key;
             // The bytes are our own encoding of a flow that was accepted:
-            // they always decode (engine_stored tests every fixture).
+            // they always decode (the engine tests, module stored, try every fixture).
             let loaded = slot.stored.load(&mut self.megaflow);
             debug_assert!(loaded.is_ok(), "{loaded:?}");
             if loaded.is_err() {

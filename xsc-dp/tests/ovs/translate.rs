@@ -3,10 +3,8 @@
 //! ovs-vswitchd, then translate what `dpctl/dump-flows` and
 //! `dpctl/dump-conntrack` print.
 
-mod support;
-
-use support::kube_ovn;
-use support::ovs::OvsSandbox;
+use crate::support::kube_ovn;
+use crate::support::ovs::OvsSandbox;
 use xsc_dp::odp::{parse_dump, ConnEntry};
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::translate::{Config, PortMap, Translator};
@@ -24,7 +22,7 @@ fn live_ovs_flows_offload_when_established_and_are_rejected_when_new() {
     let flows: Vec<_> = parse_dump(&dump)
         .map(|(n, f)| f.unwrap_or_else(|e| panic!("line {n}: {e}")))
         .collect();
-    let (offloaded, rejected_new) = support::plan::check_kube_ovn_plan(&flows);
+    let (offloaded, rejected_new) = crate::support::plan::check_kube_ovn_plan(&flows);
     assert!(
         offloaded >= 10 && rejected_new >= 5,
         "offloaded {offloaded}, rejected as +new {rejected_new}\n{dump}"

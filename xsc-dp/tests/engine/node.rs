@@ -1,11 +1,9 @@
 //! Node set-up against the deployment guide: its exact config text, and fake
 //! sysfs trees of its node (see `node_tree/mod.rs`) and of broken variants.
 
-mod node_tree;
-
 use std::net::Ipv4Addr;
 
-use node_tree::{vf_addr, Node, GUIDE_CONFIG};
+use crate::node_tree::{vf_addr, Node, GUIDE_CONFIG};
 use xsc_dp::node::config::{vf_representors, ConfigError, NodeConfig, Vlog};
 use xsc_dp::node::sysfs::{discover, set_numvfs, EswitchMode, Kind, SysfsError};
 use xsc_dp::node::PciAddr;

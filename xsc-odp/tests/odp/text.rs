@@ -7,13 +7,12 @@ use xsc_odp::{
     format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Action, ConnEntry,
     Megaflow, OdpPort, Style,
 };
+use xsc_test_support::fixtures;
 
 // The odp fixtures stay in xsc-dp/tests/data/odp: the translation, engine and
 // OVS tests read the same corpus.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../xsc-dp/tests/data/odp");
-
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+    fixtures::read(fixtures::odp(name))
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {

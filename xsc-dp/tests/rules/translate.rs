@@ -3,8 +3,6 @@
 //! Kube-OVN pipeline's flows and connections from real OVS, rejections with
 //! their reasons, and shared-resource accounting.
 
-mod support;
-
 use xsc_dp::odp::{parse_actions, parse_dump, parse_flow_key, ConnEntry, Megaflow};
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rule::testpmd::render;
@@ -13,10 +11,10 @@ use xsc_dp::translate::{
     Config, PortMap, PortTarget, Rejected, Resource, Translator, GROUP_CT, GROUP_CT_NAT,
 };
 
-const SEED: &str = include_str!("../../../shared/corpus/seed-offloaded.flows");
-const SEED_RULES: &str = include_str!("data/translate/seed-metascale.testpmd");
-const KUBE_OVN: &str = include_str!("data/ovs/kube-ovn.flows");
-const KUBE_OVN_CT: &str = include_str!("data/ovs/kube-ovn.conntrack");
+const SEED: &str = include_str!("../../../../shared/corpus/seed-offloaded.flows");
+const SEED_RULES: &str = include_str!("../data/translate/seed-metascale.testpmd");
+const KUBE_OVN: &str = include_str!("../data/ovs/kube-ovn.flows");
+const KUBE_OVN_CT: &str = include_str!("../data/ovs/kube-ovn.conntrack");
 
 fn flows(text: &str) -> Vec<Megaflow> {
     parse_dump(text)
@@ -60,7 +58,14 @@ fn seed_flows_translate_to_the_reviewed_rules() {
         }
         rendered.push(render(&tr.rule, 0, "create").to_string());
     }
-    let expected: Vec<&str> = SEED_RULES
+    // The reviewed fixture is DPDK 22.11's rendering; from 25.07 testpmd
+    // crashes on `prefix`, and rules say the same with a mask there.
+    let seed_rules = if cfg!(xsc_dpdk_testpmd_prefix_crashes) {
+        SEED_RULES.replace(" dst prefix 10 ", " dst mask 255.192.0.0 ")
+    } else {
+        SEED_RULES.to_owned()
+    };
+    let expected: Vec<&str> = seed_rules
         .lines()
         .filter(|l| l.starts_with("flow "))
         .collect();
@@ -72,7 +77,7 @@ fn seed_flows_translate_to_the_reviewed_rules() {
 
 #[test]
 fn kube_ovn_established_flows_offload_and_new_ones_are_rejected_with_the_reason() {
-    let (offloaded, rejected_new) = support::plan::check_kube_ovn_plan(&flows(KUBE_OVN));
+    let (offloaded, rejected_new) = crate::support::plan::check_kube_ovn_plan(&flows(KUBE_OVN));
     assert!(offloaded >= 12, "{offloaded} offloaded");
     assert!(rejected_new >= 6, "{rejected_new} rejected as +new");
 }

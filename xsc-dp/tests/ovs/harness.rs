@@ -3,23 +3,20 @@
 //! and the Kube-OVN pipeline against the real `ovs-vswitchd`, including that
 //! the committed fixtures in `tests/data/ovs/` are what a fresh run gives.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use support::kube_ovn::{
+use crate::support::kube_ovn::{
     self, BACKEND, EXT_HOST_IP, EXT_ROUTER_MAC, GW_MAC, POD_A_IP, POD_A_MAC, POD_B_IP, POD_B_MAC,
     VIP,
 };
-use support::ovs::{on_missing_ovs, HarnessError, MissingOvs, OvsInstall, OvsSandbox};
-use support::packet::{checksum, to_hex, Eth, Ipv4, Mac, TcpFlags};
-use support::pcap::{self, PcapError};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ovs");
+use crate::support::ovs::{on_missing_ovs, HarnessError, MissingOvs, OvsInstall, OvsSandbox};
+use crate::support::packet::{checksum, to_hex, Eth, Ipv4, Mac, TcpFlags};
+use xsc_test_support::fixtures;
+use xsc_test_support::pcap;
 
 /// A sandbox with the Kube-OVN pipeline after all of its traffic, or `None`
 /// (after a loud banner) when OVS is not installed and `CI` is unset.
@@ -210,17 +207,17 @@ fn pcap_reads_little_endian_microsecond_files() {
     let a = [1u8, 2, 3];
     let b = [4u8; 70];
     assert_eq!(
-        pcap::parse(&pcap::write(&[&a, &b])).unwrap(),
+        pcap::parse_packets(&pcap::write_packets(&[&a, &b])).unwrap(),
         vec![a.to_vec(), b.to_vec()]
     );
     assert_eq!(
-        pcap::parse(&pcap::write(&[])).unwrap(),
+        pcap::parse_packets(&pcap::write_packets(&[])).unwrap(),
         Vec::<Vec<u8>>::new()
     );
 }
 
-/// Rewrites a little-endian file from [`pcap::write`] into big endian, with
-/// the nanosecond magic if `nanos`.
+/// Rewrites a little-endian file from [`pcap::write_packets`] into big
+/// endian, with the nanosecond magic if `nanos`.
 fn to_big_endian(le: &[u8], nanos: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
@@ -245,50 +242,58 @@ fn to_big_endian(le: &[u8], nanos: bool) -> Vec<u8> {
 
 #[test]
 fn pcap_reads_big_endian_and_nanosecond_files() {
-    let le = pcap::write(&[&[0xaa; 14], &[0xbb; 60]]);
+    let le = pcap::write_packets(&[&[0xaa; 14], &[0xbb; 60]]);
     let want = vec![vec![0xaa; 14], vec![0xbb; 60]];
-    assert_eq!(pcap::parse(&to_big_endian(&le, false)).unwrap(), want);
-    assert_eq!(pcap::parse(&to_big_endian(&le, true)).unwrap(), want);
+    assert_eq!(
+        pcap::parse_packets(&to_big_endian(&le, false)).unwrap(),
+        want
+    );
+    assert_eq!(
+        pcap::parse_packets(&to_big_endian(&le, true)).unwrap(),
+        want
+    );
     let mut le_nanos = le.clone();
     le_nanos[..4].copy_from_slice(&0xa1b2_3c4du32.to_le_bytes());
-    assert_eq!(pcap::parse(&le_nanos).unwrap(), want);
+    assert_eq!(pcap::parse_packets(&le_nanos).unwrap(), want);
+}
+
+/// The error of parsing `bytes`: its offset and its sentence.
+fn pcap_error(bytes: &[u8]) -> (usize, String) {
+    let e = pcap::parse_packets(bytes).expect_err("a broken pcap must be an error");
+    (e.offset, e.what)
 }
 
 #[test]
 fn pcap_rejects_truncated_and_foreign_files() {
-    let file = pcap::write(&[&[1; 20]]);
-    assert_eq!(
-        pcap::parse(&file[..10]),
-        Err(PcapError::TruncatedHeader { len: 10 })
+    let file = pcap::write_packets(&[&[1; 20]]);
+    // A file shorter than the 24-byte global header.
+    let (offset, what) = pcap_error(&file[..10]);
+    assert_eq!(offset, 0, "{what}");
+    assert!(what.starts_with("global header"), "{what}");
+    // A record header cut after 6 of its 16 bytes.
+    let (offset, what) = pcap_error(&file[..30]);
+    assert_eq!(offset, 24, "{what}");
+    assert!(
+        what.starts_with("record cut short (6 bytes left)"),
+        "{what}"
     );
-    assert_eq!(
-        pcap::parse(&file[..30]),
-        Err(PcapError::TruncatedRecord {
-            offset: 24,
-            needed: 16,
-            available: 6
-        })
-    );
-    assert_eq!(
-        pcap::parse(&file[..file.len() - 1]),
-        Err(PcapError::TruncatedRecord {
-            offset: 24,
-            needed: 36,
-            available: 35
-        })
+    // A record whose data is one byte short of its 16 + 20.
+    let (offset, what) = pcap_error(&file[..file.len() - 1]);
+    assert_eq!(offset, 24, "{what}");
+    assert!(
+        what.starts_with("record cut short (35 bytes left)"),
+        "{what}"
     );
     let mut foreign = file.clone();
     foreign[..4].copy_from_slice(b"\x0a\x0d\x0d\x0a"); // pcapng
-    assert!(matches!(
-        pcap::parse(&foreign),
-        Err(PcapError::BadMagic { .. })
-    ));
+    let (offset, what) = pcap_error(&foreign);
+    assert_eq!(offset, 0, "{what}");
+    assert!(what.starts_with("global header"), "{what}");
     let mut huge = file;
     huge[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(
-        pcap::parse(&huge),
-        Err(PcapError::RecordTooLong { offset: 24, .. })
-    ));
+    let (offset, what) = pcap_error(&huge);
+    assert_eq!(offset, 24, "{what}");
+    assert!(what.starts_with("record claims 4294967295 bytes"), "{what}");
 }
 
 // --- packet builder ---------------------------------------------------------------
@@ -592,8 +597,7 @@ fn normalized(dump: &str) -> BTreeSet<String> {
 }
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(DATA).join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fixtures::read(fixtures::ovs(name))
 }
 
 #[test]
@@ -615,10 +619,10 @@ fn fixtures_are_what_a_fresh_run_produces() -> Result<(), HarnessError> {
         );
     }
     for (port, _) in kube_ovn::PORTS {
-        let path = Path::new(DATA).join(format!("kube-ovn-{port}-tx.pcap"));
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = fixtures::ovs(&format!("kube-ovn-{port}-tx.pcap"));
+        let bytes = fixtures::read_bytes(&path);
         assert_eq!(
-            pcap::parse(&bytes).expect("fixture pcap"),
+            pcap::parse_packets(&bytes).expect("fixture pcap"),
             ovs.sent_packets(port)?,
             "{}",
             path.display()

@@ -11,45 +11,13 @@ use xsc_odp::netlink::{
 use xsc_odp::{
     format_actions, format_flow_key, parse_actions, parse_dump, parse_flow_key, Megaflow, Style,
 };
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-/// Counts allocations made on the current thread.
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// Safety: every method forwards to `System` with the arguments it was given,
-// so `System`'s guarantees hold; counting touches only a thread-local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        COUNT.with(|c| c.set(c.get() + 1));
-        // Safety: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // Safety: `p` came from `alloc` above with the same layout.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        COUNT.with(|c| c.set(c.get() + 1));
-        // Safety: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static A: Counting = Counting;
+use xsc_test_support::alloc::allocations;
+use xsc_test_support::fixtures;
 
 // The odp fixtures stay in xsc-dp/tests/data/odp: the translation, engine and
 // OVS tests read the same corpus.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../xsc-dp/tests/data/odp");
-
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+    fixtures::read(fixtures::odp(name))
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -260,12 +228,13 @@ fn decoding_offloadable_flows_does_not_allocate() {
             .unwrap();
         let mut key = xsc_odp::FlowKey::default();
         let mut mask = xsc_odp::FlowKey::default();
-        let before = COUNT.with(|c| c.get());
-        xsc_odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
-        let acts = decode_actions(&a).unwrap();
-        let after = COUNT.with(|c| c.get());
-        assert_eq!(after - before, 0, "{l}");
-        assert_eq!(acts, m.actions);
+        let mut acts = None;
+        let n_alloc = allocations(|| {
+            xsc_odp::netlink::decode_key_into(&k, Some(&mk), &mut key, &mut mask).unwrap();
+            acts = Some(decode_actions(&a).unwrap());
+        });
+        assert_eq!(n_alloc, 0, "{l}");
+        assert_eq!(acts, Some(m.actions));
         n += 1;
     }
     assert_eq!(n, 6);

@@ -30,21 +30,18 @@
 //! window tracking is OVS's alone (the CT rules match the 5-tuple), so the
 //! replay's TCP segments are in window, as a real peer's are.
 
-mod support;
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use support::kube_ovn::{
+use crate::support::kube_ovn::{
     self, client, Step, BACKEND, EXT_HOST_IP, EXT_ROUTER_MAC, GW_IP, GW_MAC, HTTP_REQUEST,
     HTTP_RESPONSE, POD_A_IP, POD_A_MAC, POD_B_IP, POD_B_MAC, UPLINK_VLAN, VIP,
 };
-use support::ovs::OvsSandbox;
-use support::packet::{to_hex, Eth, Ipv4, Mac, TcpFlags};
-use support::pcap;
+use crate::support::ovs::OvsSandbox;
+use crate::support::packet::{to_hex, Eth, Ipv4, Mac, TcpFlags};
 use xsc_dp::device::FlowDevice;
 use xsc_dp::eswitch::{DropReason, Eswitch, EswitchRule, Fate, ToHost, Verdict};
 use xsc_dp::odp::{parse_dump, ConnEntry, CtAddrs, CtL4, Megaflow, Style};
@@ -54,6 +51,7 @@ use xsc_dp::rule::HwRule;
 use xsc_dp::translate::{
     Config, PortMap, PortTarget, Rejected, RestorePoint, Translator, GROUP_ROOT,
 };
+use xsc_test_support::pcap;
 
 /// `(OVS datapath port, dummy port name, DPDK port)`; br0 is the bridge's
 /// own port (datapath port 100 in the dummy datapath).
@@ -313,7 +311,8 @@ impl Ovs {
                 let frames = if bytes.is_empty() {
                     Vec::new()
                 } else {
-                    pcap::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                    pcap::parse_packets(&bytes)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
                 };
                 (*port, frames)
             })

@@ -13,8 +13,8 @@ use xsc_dp::profile::DeviceProfile;
 use xsc_dp::translate::{Config, PortMap, Translator};
 
 const PORTS: &[u16] = &[0, 1, 2, 3, 100];
-const FLOWS: &str = include_str!("data/ovs/kube-ovn.flows");
-const CONNTRACK: &str = include_str!("data/ovs/kube-ovn.conntrack");
+const FLOWS: &str = include_str!("../data/ovs/kube-ovn.flows");
+const CONNTRACK: &str = include_str!("../data/ovs/kube-ovn.conntrack");
 
 fn flows() -> Vec<Megaflow> {
     FLOWS

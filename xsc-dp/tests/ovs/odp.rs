@@ -5,12 +5,10 @@
 //! `dpctl/dump-conntrack` and check that every line parses and formats back
 //! byte for byte, and survives text → netlink → text.
 
-mod support;
-
 use std::collections::HashMap;
 
-use support::kube_ovn;
-use support::ovs::OvsSandbox;
+use crate::support::kube_ovn;
+use crate::support::ovs::OvsSandbox;
 use xsc_dp::odp::netlink::{encode_actions, encode_key, encode_mask, PortTable};
 use xsc_dp::odp::{is_dump_header, parse_dump, ConnEntry, KeyAttr, Megaflow, Style};
 
@@ -80,7 +78,7 @@ fn real_ovs_dumps_parse_and_format_back_byte_for_byte() {
     let numbers: HashMap<&str, u32> = kube_ovn::PORTS
         .iter()
         .map(|&(n, p)| (n, u32::from(p)))
-        .chain([("br0", support::ovs::DUMMY_BRIDGE_DP_PORT)])
+        .chain([("br0", crate::support::ovs::DUMMY_BRIDGE_DP_PORT)])
         .collect();
     let plain_lines: Vec<&str> = plain.lines().collect();
     let mut text = String::new();
@@ -118,7 +116,7 @@ fn real_ovs_flows_survive_netlink() {
         for &(name, number) in &kube_ovn::PORTS {
             ports.insert(name, u32::from(number));
         }
-        ports.insert(kube_ovn::BRIDGE, support::ovs::DUMMY_BRIDGE_DP_PORT);
+        ports.insert(kube_ovn::BRIDGE, crate::support::ovs::DUMMY_BRIDGE_DP_PORT);
         for flow in round_trip(&dump, style) {
             let (mut key, mut mask, mut actions) = (Vec::new(), Vec::new(), Vec::new());
             encode_key(&flow.key, &mut ports, &mut key).expect("encode key");

@@ -15,8 +15,7 @@ use xsc_dp::odp::{
     parse_dump, Action, DpLayer, FlowStats, KeyAttr, Megaflow, OdpPort, Offloaded, Style, Ufid,
     Used,
 };
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+use xsc_test_support::fixtures;
 
 /// The fixtures, and the style each was dumped in.
 const FIXTURES: [(&str, Style); 5] = [
@@ -28,8 +27,7 @@ const FIXTURES: [(&str, Style); 5] = [
 ];
 
 fn flows(name: &str) -> Vec<(String, Megaflow)> {
-    let text =
-        std::fs::read_to_string(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = fixtures::read(fixtures::root().join("xsc-dp/tests/data").join(name));
     parse_dump(&text)
         .map(|(n, r)| {
             let line = text.lines().nth(n - 1).unwrap_or_default().to_owned();

@@ -2,46 +2,12 @@
 //! seed dump (`seed-offloaded.flows`) and the dummy-run conntrack/NAT lines,
 //! and formatting them into a reused `String` after warm-up.  A counting
 //! global allocator counts every allocation made on this test's thread.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+
 use xsc_odp::{Megaflow, Style};
+use xsc_test_support::alloc::allocations;
 
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// Safety: every method forwards to `System` with the arguments it was given,
-// so `System`'s guarantees hold; counting touches only a thread-local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        COUNT.with(|c| c.set(c.get() + 1));
-        // Safety: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // Safety: `p` came from `alloc` above with the same layout.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        COUNT.with(|c| c.set(c.get() + 1));
-        // Safety: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static A: Counting = Counting;
-
-fn allocations(f: impl FnOnce()) -> u64 {
-    let before = COUNT.with(|c| c.get());
-    f();
-    COUNT.with(|c| c.get()) - before
-}
-
-const SEED: &str = include_str!("../../xsc-dp/tests/data/odp/corpus/seed-offloaded.flows");
-const DUMMY: &str = include_str!("../../xsc-dp/tests/data/odp/corpus/ovs-dummy-ct.flows");
+const SEED: &str = include_str!("../../../xsc-dp/tests/data/odp/corpus/seed-offloaded.flows");
+const DUMMY: &str = include_str!("../../../xsc-dp/tests/data/odp/corpus/ovs-dummy-ct.flows");
 
 #[test]
 fn parsing_and_formatting_seed_lines_does_not_allocate() {

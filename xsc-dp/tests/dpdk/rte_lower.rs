@@ -3,10 +3,8 @@
 //! and DPDK's own `rte_flow_conv` deep-copies every rule and yields the
 //! same bytes.
 
-mod support;
-
+use crate::support::rules::kitchen_sink;
 use smallvec::smallvec;
-use support::rules::kitchen_sink;
 use xsc_dp::dpdk::deep_copy;
 use xsc_dp::ffi;
 use xsc_dp::rte::view::modify_value;

@@ -28,9 +28,10 @@ use xsc_dp::odp::{is_dump_header, parse_actions, Megaflow, Offloaded, Ufid, Used
 use xsc_dp::profile::DeviceProfile;
 use xsc_dp::rte::RteRule;
 use xsc_dp::translate::{Config, PortMap, Translator};
+use xsc_test_support::rng::Rng;
 
 const PORTS: &[u16] = &[0, 1, 2, 3, 100];
-const FLOWS: &str = include_str!("data/ovs/kube-ovn.flows");
+const FLOWS: &str = include_str!("../data/ovs/kube-ovn.flows");
 
 /// Submitting threads.
 const THREADS: usize = 4;
@@ -41,24 +42,9 @@ const OPS: usize = 20_000;
 /// Variants each UFID switches between.
 const VARIANTS: usize = 4;
 
-/// xorshift64*: deterministic, seeded per thread.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// xorshift64* (the shared one), seeded per thread from the run's seed.
+fn seeded(seed: u64) -> Rng {
+    Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
 }
 
 /// The seed: `XSC_STRESS_SEED` when set (to replay a failure), else fixed.
@@ -252,16 +238,16 @@ fn hammer<D: FlowDevice + 'static>(off: &Offloader<D>, c: &Catalogue, run: Run) 
             .map(|t| {
                 let (full, reads) = (&full, &reads);
                 s.spawn(move || {
-                    let mut rng = Rng::new(seed() ^ ((t as u64 + 1) << 32));
+                    let mut rng = seeded(seed() ^ ((t as u64 + 1) << 32));
                     let mine: Vec<usize> = (t..UFIDS).step_by(THREADS).collect();
                     let mut history: Vec<Vec<Write>> = vec![Vec::new(); mine.len()];
                     for _ in 0..OPS / THREADS {
-                        let roll = rng.below(100);
+                        let roll = rng.index(100);
                         if roll < 55 {
-                            let i = rng.below(mine.len());
+                            let i = rng.index(mine.len());
                             let u = ufid(mine[i]);
                             let w = if roll < 42 {
-                                Write::Put(c.variants[mine[i]][rng.below(VARIANTS)])
+                                Write::Put(c.variants[mine[i]][rng.index(VARIANTS)])
                             } else {
                                 Write::Del
                             };
@@ -275,7 +261,7 @@ fn hammer<D: FlowDevice + 'static>(off: &Offloader<D>, c: &Catalogue, run: Run) 
                             history[i].push(w);
                         } else {
                             reads.fetch_add(1, Ordering::Relaxed);
-                            let u = rng.below(UFIDS);
+                            let u = rng.index(UFIDS);
                             let seen = Seen::of(off.get(&ufid(u)).as_ref());
                             // Our own UFIDs: only states of what was
                             // submitted; others': any of their variants.

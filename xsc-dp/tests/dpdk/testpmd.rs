@@ -1,9 +1,7 @@
 //! Every rendered rule must get past the real dpdk-testpmd command parser.
 
-mod support;
-
-use support::rules::kitchen_sink;
-use support::testpmd;
+use crate::support::rules::kitchen_sink;
+use crate::support::testpmd;
 use xsc_dp::rule::testpmd::render;
 
 /// Whether dpdk-testpmd can be run; says so loudly when not, and fails
@@ -83,15 +81,15 @@ fn corpus_rules() -> Vec<xsc_dp::rule::HwRule> {
     use xsc_dp::profile::DeviceProfile;
     use xsc_dp::translate::{Config, PortMap, PortTarget, Translator};
     let dumps = [
-        include_str!("../../../shared/corpus/seed-offloaded.flows"),
-        include_str!("../../../shared/corpus/ovs-dummy-ct.flows"),
-        include_str!("../../../shared/corpus/ovs-dummy-ct-verbose.flows"),
-        include_str!("data/ovs/kube-ovn.flows"),
-        include_str!("data/ovs/kube-ovn-verbose.flows"),
+        include_str!("../../../../shared/corpus/seed-offloaded.flows"),
+        include_str!("../../../../shared/corpus/ovs-dummy-ct.flows"),
+        include_str!("../../../../shared/corpus/ovs-dummy-ct-verbose.flows"),
+        include_str!("../data/ovs/kube-ovn.flows"),
+        include_str!("../data/ovs/kube-ovn-verbose.flows"),
     ];
     let conntrack = [
-        include_str!("../../../shared/corpus/ovs-dummy.conntrack"),
-        include_str!("data/ovs/kube-ovn.conntrack"),
+        include_str!("../../../../shared/corpus/ovs-dummy.conntrack"),
+        include_str!("../data/ovs/kube-ovn.conntrack"),
     ];
     let mut rules = Vec::new();
     for profile in [DeviceProfile::metascale(), DeviceProfile::generic()] {

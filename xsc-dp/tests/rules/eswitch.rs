@@ -1586,17 +1586,8 @@ fn an_async_rule_removed_through_its_handle_leaves_its_table() {
     assert_eq!(esw.template_counts(), (0, 0, 0));
 }
 
-/// xorshift64*: a deterministic generator for the fuzz-like tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+/// xorshift64*, the shared one (`Rng(seed)` as it is).
+use xsc_test_support::rng::Rng;
 
 #[test]
 fn random_frames_never_panic() {

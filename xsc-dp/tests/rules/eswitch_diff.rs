@@ -35,26 +35,8 @@ use xsc_dp::translate::{mark, Config, PortMap, Translator};
 
 // ------------------------------------------------------------ generator
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len())]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+/// xorshift64*, the shared one: `Rng(seed)` takes the seed as it is.
+use xsc_test_support::rng::Rng;
 
 const PORTS: &[u16] = &[0, 1, 2, 3];
 const MACS: &[[u8; 6]] = &[
@@ -335,7 +317,7 @@ fn random_packet(r: &mut Rng) -> P {
         r.pick(&[6, 17, 1, 6, 17])
     };
     let (src, dst) = if v6 {
-        (v6addr(r.below(4) as u8 + 1), v6addr(r.below(4) as u8 + 1))
+        (v6addr(r.index(4) as u8 + 1), v6addr(r.index(4) as u8 + 1))
     } else {
         (to16(r.pick(V4)), to16(r.pick(V4)))
     };
@@ -386,7 +368,7 @@ fn random_pre(r: &mut Rng, recircs: &[u32]) -> Pre {
     }
     Pre {
         recirc: r.pick(recircs),
-        ct_state: r.below(256) as u32,
+        ct_state: r.index(256) as u32,
         zone: r.pick(&[4, 6, 0]),
         mark: r.pick(&[0, 1, 2, 3]),
         label: r.pick(&[0, 0x10001, 0x5]),
@@ -405,7 +387,7 @@ fn random_l3(r: &mut Rng, v6: bool, frag_any: bool, v6_frags: bool) -> (String, 
         let proto = r.pick(&[6u8, 17, 58]);
         let mut s = format!(
             "eth_type(0x86dd),ipv6(dst={},proto={proto}",
-            ip6s(v6addr(r.below(4) as u8 + 1))
+            ip6s(v6addr(r.index(4) as u8 + 1))
         );
         if r.chance(30) {
             write!(s, ",src={}/ffff::", ip6s(v6addr(1))).unwrap();
@@ -418,7 +400,7 @@ fn random_l3(r: &mut Rng, v6: bool, frag_any: bool, v6_frags: bool) -> (String, 
     }
     let proto = r.pick(&[6u8, 17, 1]);
     let mut s = format!("eth_type(0x0800),ipv4(proto={proto}");
-    match r.below(4) {
+    match r.index(4) {
         0 => write!(s, ",dst={}", ip4s(r.pick(V4))).unwrap(),
         1 => write!(s, ",dst={}/255.255.255.0", ip4s(r.pick(V4))).unwrap(),
         2 => write!(s, ",src={}/255.255.255.252", ip4s(r.pick(V4))).unwrap(),
@@ -436,13 +418,13 @@ fn random_l3(r: &mut Rng, v6: bool, frag_any: bool, v6_frags: bool) -> (String, 
 
 fn random_l4(r: &mut Rng, proto: Option<u8>) -> String {
     match proto {
-        Some(6) => match r.below(4) {
+        Some(6) => match r.index(4) {
             0 => format!(",tcp(dst={})", r.pick(TP)),
             1 => format!(",tcp(src={},dst={})", r.pick(TP), r.pick(TP)),
             2 => format!(",tcp(dst={}/0xfff0),tcp_flags(syn)", r.pick(TP)),
             _ => String::new(),
         },
-        Some(17) => match r.below(3) {
+        Some(17) => match r.index(3) {
             0 => format!(",udp(dst={})", r.pick(TP)),
             1 => format!(",udp(src={}/0xff00)", r.pick(TP)),
             _ => String::new(),
@@ -454,7 +436,7 @@ fn random_l4(r: &mut Rng, proto: Option<u8>) -> String {
 }
 
 fn random_eth(r: &mut Rng) -> String {
-    match r.below(3) {
+    match r.index(3) {
         0 => format!("eth(src={},dst={})", macs(r.pick(MACS)), macs(r.pick(MACS))),
         1 => format!(
             "eth(src={}/01:00:00:00:00:00,dst={})",
@@ -467,7 +449,7 @@ fn random_eth(r: &mut Rng) -> String {
 
 fn random_out(r: &mut Rng, tagged: bool, v6: bool, proto: Option<u8>) -> String {
     let port = r.pick(&[1, 2, 3]);
-    match r.below(9) {
+    match r.index(9) {
         2 | 3 if v6 => format!("{port}"),
         3 if proto == Some(17) => format!("set(ipv4(ttl=9)),set(udp(src=7)),{port}"),
         3 if proto != Some(6) => format!("set(ipv4(ttl=9)),{port}"),
@@ -525,7 +507,7 @@ fn random_flows(r: &mut Rng, n: usize, gen: Gen) -> Vec<String> {
             if r.chance(50) {
                 write!(key, "ct_zone({}),", r.pick(ZONES)).unwrap();
             }
-            match r.below(4) {
+            match r.index(4) {
                 0 => write!(key, "ct_mark({}),", r.pick(&[0, 1, 2])).unwrap(),
                 1 => key.push_str("ct_mark(0/0x1),"),
                 _ => {}
@@ -1071,7 +1053,7 @@ fn aimed_packet(r: &mut Rng, f: &Megaflow, p: &mut P, pre: &mut Pre) {
     if bits.is_empty() {
         return;
     }
-    let (field, bit) = bits[r.below(bits.len())];
+    let (field, bit) = bits[r.index(bits.len())];
     match field {
         0 => p.src = to16((u32::from_be_bytes(a4(&p.src)) ^ bit).to_be_bytes()),
         1 => p.dst = to16((u32::from_be_bytes(a4(&p.dst)) ^ bit).to_be_bytes()),
@@ -1105,7 +1087,7 @@ fn compare(s: &Setup, seed: u64, n: usize, report: &mut String) -> usize {
         let mut p = random_packet(&mut r);
         let mut pre = random_pre(&mut r, &recircs);
         if !s.flows.is_empty() && r.chance(60) {
-            let f = &s.flows[r.below(s.flows.len())];
+            let f = &s.flows[r.index(s.flows.len())];
             aimed_packet(&mut r, f, &mut p, &mut pre);
         }
         let want = reference.run(p.clone(), pre);

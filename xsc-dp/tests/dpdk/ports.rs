@@ -537,6 +537,12 @@ fn probe_learns_what_tap_accepts_and_that_null_accepts_nothing() {
     assert!(ActionKind::ALL.iter().all(|&k| !p.has_action(k)), "{p:?}");
     assert!(!p.async_api && !p.mirror);
     assert_eq!(p.name, "probed:net_null");
+    // net_null has no flow ops at all (like the upstream metaScale PMD):
+    // the profile says so rather than listing refusals.
+    assert_eq!(
+        p.no_flow_support.as_deref(),
+        Some("no rte_flow support in driver net_null")
+    );
     drop(null);
 
     let Some(tap) = fx.started_tap("pr") else {
