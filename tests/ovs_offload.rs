@@ -739,6 +739,21 @@ fn removal_follows_ovs_and_leaves_nothing_in_the_device() {
         "{}",
         after.join("\n")
     );
+    // What the provider and the device hold is exactly what OVS still
+    // shows as offloaded: p1's flows left the device, not just the dump.
+    assert_eq!(
+        on.show_number("flows", "offloaded") as usize,
+        after.len(),
+        "{}\n{}",
+        on.show(),
+        after.join("\n")
+    );
+    assert_eq!(
+        on.show_number("offloaded flows (provider)", "") as usize,
+        after.len(),
+        "{}",
+        on.show()
+    );
 
     // ovs-vswitchd exiting leaves nothing behind in the device.
     on.appctl(&["dpctl/flush-conntrack"]);
@@ -1036,4 +1051,166 @@ fn tcp_window_tracking_accepts_what_the_hardware_forwarded() {
             .any(|l| l.contains("sport=3457") && l.contains("ESTABLISHED")),
         "{conns}"
     );
+}
+
+#[test]
+fn tuple_flush_removes_exactly_that_connection_from_the_device() {
+    const TEST: &str = "tuple_flush_removes_exactly_that_connection_from_the_device";
+    let Some(on) = Node::start(TEST, true) else {
+        return;
+    };
+    on.warm_up();
+    let conns = on.show_number("connections", "offloaded");
+    assert!(conns > 1, "{}", on.show());
+
+    // The UDP conversation pod A:5353 -> pod B:53, in every zone it has.
+    let orig = format!("udp,orig=(src={POD_A_IP},dst={POD_B_IP},sport=5353,dport=53)");
+    let dump = on.appctl(&["dpctl/dump-conntrack"]);
+    let zones: Vec<String> = dump
+        .lines()
+        .filter(|l| l.starts_with(&orig))
+        .map(|l| {
+            l.split(',')
+                .find_map(|f| f.strip_prefix("zone="))
+                .unwrap_or("0")
+                .to_owned()
+        })
+        .collect();
+    assert!(!zones.is_empty(), "no {orig} in conntrack:\n{dump}");
+    let others = dump.lines().filter(|l| !l.starts_with(&orig)).count();
+    assert!(others > 0, "{dump}");
+
+    let tuple = format!(
+        "ct_nw_src={POD_A_IP},ct_nw_dst={POD_B_IP},ct_nw_proto=17,ct_tp_src=5353,ct_tp_dst=53"
+    );
+    for z in &zones {
+        on.appctl(&["dpctl/flush-conntrack", &format!("zone={z}"), &tuple]);
+    }
+    on.settle();
+
+    // Gone from OVS and from the device, and nothing else with it.
+    let after = on.appctl(&["dpctl/dump-conntrack"]);
+    assert!(
+        !after.lines().any(|l| l.starts_with(&orig)),
+        "tuple flush left the connection in OVS:\n{after}"
+    );
+    assert_eq!(
+        after.lines().filter(|l| !l.starts_with(&orig)).count(),
+        others,
+        "tuple flush removed other connections:\nbefore:\n{dump}\nafter:\n{after}"
+    );
+    assert_eq!(
+        on.show_number("connections", "offloaded"),
+        conns - zones.len() as u64,
+        "{}",
+        on.show()
+    );
+    assert_eq!(
+        on.show_number("offloaded connections (provider)", ""),
+        conns - zones.len() as u64,
+        "{}",
+        on.show()
+    );
+
+    // Its next packet misses to software; an established connection's
+    // packet (ICMP echo of pod A) is still forwarded by the NIC.
+    let x = exchange(2);
+    let udp: Vec<Pkt> = x
+        .iter()
+        .filter(|p| p.what == "UDP pod A:5353 -> pod B:53")
+        .cloned()
+        .collect();
+    let icmp: Vec<Pkt> = x
+        .iter()
+        .filter(|p| p.what.starts_with("ICMP echo request") && p.what.ends_with("pod A -> pod B"))
+        .cloned()
+        .collect();
+    assert_eq!((udp.len(), icmp.len()), (1, 1));
+    let (misses, hw) = (on.misses(), on.hw_packets());
+    on.send(&icmp);
+    assert_eq!(on.hw_packets(), hw + 1, "{}", on.show());
+    assert_eq!(on.misses(), misses, "{}", on.show());
+    on.send(&udp);
+    assert!(on.misses() > misses, "{}", on.show());
+    assert_eq!(on.hw_packets(), hw + 1, "{}", on.show());
+}
+
+/// The provider's packet-thread paths (the emulated NIC's rx hook, miss
+/// recovery, the conntrack hooks) run while flushes (port deletion),
+/// `xsc/show` and flow puts/dels run in other threads: every command
+/// answers within the harness timeout (nothing stalls behind a flush), the
+/// daemon stays up, and once OVS removes everything the device is empty.
+#[test]
+fn flushes_under_traffic_stall_nothing_and_leak_nothing() {
+    const TEST: &str = "flushes_under_traffic_stall_nothing_and_leak_nothing";
+    let Some(on) = Node::start(TEST, true) else {
+        return;
+    };
+    on.warm_up();
+    let get = |what: &str| {
+        on.ovs
+            .vsctl(&["get", "Interface", "p3", what])
+            .unwrap_or_else(|e| panic!("get p3 {what}: {e}"))
+            .trim()
+            .to_owned()
+    };
+    let ofport = get("ofport");
+    let tx_pcap = get("options:tx_pcap");
+    let uplink: Vec<Pkt> = exchange(1).into_iter().filter(|p| p.port == "p3").collect();
+    assert!(!uplink.is_empty());
+
+    std::thread::scope(|s| {
+        // The uplink port goes and comes back: each deletion flushes its
+        // flows in the offload thread.
+        let churn = s.spawn(|| {
+            for _ in 0..4 {
+                on.ovs.vsctl(&["del-port", BRIDGE, "p3"]).expect("del-port");
+                on.ovs
+                    .vsctl(&[
+                        "--",
+                        "add-port",
+                        BRIDGE,
+                        "p3",
+                        "--",
+                        "set",
+                        "Interface",
+                        "p3",
+                        "type=dummy",
+                        &format!("ofport_request={ofport}"),
+                        &format!("options:tx_pcap={tx_pcap}"),
+                    ])
+                    .expect("add-port");
+                for p in &uplink {
+                    // The port may be gone again already.
+                    let _ = on.ovs.receive(p.port, &p.frame);
+                }
+            }
+        });
+        // Meanwhile the pods' established conversations (the conntrack
+        // hooks, the rx hook, recovery) and the operator's xsc/show.
+        for k in 2..8 {
+            let pods: Vec<Pkt> = exchange(k).into_iter().filter(|p| p.port != "p3").collect();
+            on.send(&pods);
+            on.show();
+        }
+        churn.join().expect("churn thread");
+    });
+    on.settle();
+    let show = on.show();
+    assert!(on.hw_packets() > 0, "{show}");
+    assert_eq!(on.show_number("misses to software", "lost"), 0, "{show}");
+    assert_eq!(on.show_number("misses to software", "errors"), 0, "{show}");
+
+    // Everything removed in OVS leaves nothing in the device.
+    on.appctl(&["dpctl/del-flows"]);
+    on.appctl(&["dpctl/flush-conntrack"]);
+    on.settle();
+    assert_eq!(on.show_number("flows", "offloaded"), 0, "{}", on.show());
+    assert_eq!(
+        on.show_number("connections", "offloaded"),
+        0,
+        "{}",
+        on.show()
+    );
+    assert_eq!(on.device(), (0, 0), "{}", on.show());
 }
