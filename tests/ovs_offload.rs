@@ -8,7 +8,9 @@
 //! Kube-OVN-shaped pipeline of `xsc-dp/tests/data/ovs/kube-ovn.ofctl`
 //! (conntrack zones with commit/mark/label, a NATed service VIP,
 //! recirculation, a VLAN uplink, ACL drops) plus an IPv6 conversation, and
-//! drives it packet by packet with `netdev-dummy/receive`.
+//! drives it packet by packet with `netdev-dummy/receive`. One test runs a
+//! pipeline the provider was not developed against instead: the router/
+//! firewall of `tests/data/independent.ofctl` (module `independent`).
 //!
 //! Without `target/ovs` the tests skip loudly; under `CI=true` they build it
 //! (`scripts/build-ovs`) and fail if that fails.
