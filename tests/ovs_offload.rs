@@ -8,7 +8,9 @@
 //! Kube-OVN-shaped pipeline of `xsc-dp/tests/data/ovs/kube-ovn.ofctl`
 //! (conntrack zones with commit/mark/label, a NATed service VIP,
 //! recirculation, a VLAN uplink, ACL drops) plus an IPv6 conversation, and
-//! drives it packet by packet with `netdev-dummy/receive`.
+//! drives it packet by packet with `netdev-dummy/receive`. One test runs a
+//! pipeline the provider was not developed against instead: the router/
+//! firewall of `tests/data/independent.ofctl` (module `independent`).
 //!
 //! Without `target/ovs` the tests skip loudly; under `CI=true` they build it
 //! (`scripts/build-ovs`) and fail if that fails.
@@ -296,13 +298,29 @@ fn exchange(k: u32) -> Vec<Pkt> {
     ]
 }
 
-/// A sandbox with the pipeline; offload on or off.
+/// A sandbox with a pipeline on dummy ports `ports`; offload on or off.
 struct Node {
     ovs: OvsSandbox,
+    ports: Vec<&'static str>,
 }
 
 impl Node {
+    /// The Kube-OVN pipeline plus [`IPV6_FLOWS`] on p1, p2, p3.
     fn start(test: &str, offload: bool) -> Option<Node> {
+        Node::start_with(test, offload, &kube_ovn::PORTS, |ovs| {
+            kube_ovn::setup(ovs)?;
+            ovs.add_flows(BRIDGE, IPV6_FLOWS)
+        })
+    }
+
+    /// A sandbox whose pipeline `setup` installs (it adds the bridge, the
+    /// dummy ports `ports` and the flows); OVS's clock is stopped after.
+    fn start_with(
+        test: &str,
+        offload: bool,
+        ports: &[(&'static str, u16)],
+        setup: impl FnOnce(&mut OvsSandbox) -> Result<(), ovs::HarnessError>,
+    ) -> Option<Node> {
         let mut ovs = OvsSandbox::start_or_skip_with(
             test,
             install(false),
@@ -319,10 +337,12 @@ impl Node {
             ])
             .expect("enable offload");
         }
-        kube_ovn::setup(&mut ovs).expect("pipeline");
-        ovs.add_flows(BRIDGE, IPV6_FLOWS).expect("ipv6 flows");
+        setup(&mut ovs).expect("pipeline");
         ovs.stop_time().expect("time/stop");
-        Some(Node { ovs })
+        Some(Node {
+            ovs,
+            ports: ports.iter().map(|(name, _)| *name).collect(),
+        })
     }
 
     fn appctl(&self, args: &[&str]) -> String {
@@ -453,9 +473,9 @@ impl Node {
 
     /// Every port's transmitted frames.
     fn outputs(&self) -> BTreeMap<&'static str, Vec<Vec<u8>>> {
-        ["p1", "p2", "p3"]
-            .into_iter()
-            .map(|p| (p, self.ovs.sent_packets(p).expect("tx pcap")))
+        self.ports
+            .iter()
+            .map(|&p| (p, self.ovs.sent_packets(p).expect("tx pcap")))
             .collect()
     }
 
@@ -924,7 +944,10 @@ fn dpdk_build_on_a_net_null_port_offloads_nothing_and_logs_each_refusal_once() {
         "in_port=1,actions=output:2\nin_port=10,actions=output:2\n",
     )
     .expect("flows");
-    let node = Node { ovs };
+    let node = Node {
+        ovs,
+        ports: vec!["p1", "p2"],
+    };
     let log = || std::fs::read_to_string(node.ovs.path("ovs-vswitchd.log")).unwrap_or_default();
     assert!(
         log().contains("xsc: offloader started (dpdk"),
@@ -1213,4 +1236,634 @@ fn flushes_under_traffic_stall_nothing_and_leak_nothing() {
         on.show()
     );
     assert_eq!(on.device(), (0, 0), "{}", on.show());
+}
+
+/// A scenario the provider was not developed against: the router/firewall
+/// of `tests/data/independent.ofctl` (an 802.1Q trunk, conntrack zones 20
+/// and 30, SNAT and DNAT, marks checked on replies, a blocked port).
+mod independent {
+    use super::*;
+
+    pub const PIPELINE: &str = include_str!("data/independent.ofctl");
+    pub const BRIDGE: &str = "fw0";
+    pub const PORTS: [(&str, u16); 3] = [("lan", 1), ("wan", 2), ("dmz", 3)];
+    pub const LAN_VLAN: u16 = 10;
+
+    pub const ROUTER_MAC: Mac = Mac::parse("02:00:00:00:00:fe");
+    pub const HOST_A_MAC: Mac = Mac::parse("02:00:00:00:0a:02");
+    pub const HOST_B_MAC: Mac = Mac::parse("02:00:00:00:0a:03");
+    pub const WAN_MAC: Mac = Mac::parse("02:00:00:00:02:01");
+    pub const DMZ_MAC: Mac = Mac::parse("02:00:00:00:03:05");
+
+    pub const HOST_A: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 2);
+    pub const HOST_B: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 3);
+    pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+    pub const DMZ_SERVER: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(172, 16, 0, 5), 80);
+    pub const PUBLISHED: SocketAddrV4 = SocketAddrV4::new(PUBLIC, 8080);
+    pub const HOST_A6: Ipv6Addr = Ipv6Addr::new(0xfd10, 0, 0, 0, 0, 0, 0, 2);
+    pub const HOST_B6: Ipv6Addr = Ipv6Addr::new(0xfd10, 0, 0, 0, 0, 0, 0, 3);
+    pub const WAN_DNS6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x53);
+    pub const WAN_WEB6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x80);
+
+    pub fn setup(ovs: &mut OvsSandbox) -> Result<(), ovs::HarnessError> {
+        ovs.add_bridge(BRIDGE)?;
+        for (name, ofport) in PORTS {
+            ovs.add_port(BRIDGE, name, ofport)?;
+        }
+        ovs.add_flows(BRIDGE, PIPELINE)
+    }
+
+    /// An Ethernet (+ 802.1Q `vlan`) + IPv6 frame carrying `l4` of protocol
+    /// `proto`, its checksum (at `csum_at` in `l4`) filled in.
+    fn ipv6_frame(
+        eth: Eth,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        proto: u8,
+        mut l4: Vec<u8>,
+        csum_at: usize,
+    ) -> Vec<u8> {
+        let len = l4.len() as u16;
+        let mut pseudo = Vec::new();
+        pseudo.extend_from_slice(&src.octets());
+        pseudo.extend_from_slice(&dst.octets());
+        pseudo.extend_from_slice(&u32::from(len).to_be_bytes());
+        pseudo.extend_from_slice(&[0, 0, 0, proto]);
+        let sum = checksum(&[&pseudo, &l4]);
+        let sum = if proto == 17 && sum == 0 { 0xffff } else { sum };
+        l4[csum_at..csum_at + 2].copy_from_slice(&sum.to_be_bytes());
+        let mut f = Vec::new();
+        f.extend_from_slice(&eth.dst.0);
+        f.extend_from_slice(&eth.src.0);
+        if let Some(vid) = eth.vlan {
+            f.extend_from_slice(&0x8100u16.to_be_bytes());
+            f.extend_from_slice(&vid.to_be_bytes());
+        }
+        f.extend_from_slice(&0x86ddu16.to_be_bytes());
+        f.extend_from_slice(&[0x60, 0, 0, 0]);
+        f.extend_from_slice(&len.to_be_bytes());
+        f.extend_from_slice(&[proto, 64]);
+        f.extend_from_slice(&src.octets());
+        f.extend_from_slice(&dst.octets());
+        f.extend_from_slice(&l4);
+        f
+    }
+
+    pub fn udp6(eth: Eth, src: (Ipv6Addr, u16), dst: (Ipv6Addr, u16), payload: &[u8]) -> Vec<u8> {
+        let mut l4 = Vec::new();
+        l4.extend_from_slice(&src.1.to_be_bytes());
+        l4.extend_from_slice(&dst.1.to_be_bytes());
+        l4.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        l4.extend_from_slice(&[0, 0]);
+        l4.extend_from_slice(payload);
+        ipv6_frame(eth, src.0, dst.0, 17, l4, 6)
+    }
+
+    /// A TCP segment (no options, window 65535) over IPv6.
+    pub fn tcp6(
+        eth: Eth,
+        src: (Ipv6Addr, u16),
+        dst: (Ipv6Addr, u16),
+        flags: TcpFlags,
+        seq: u32,
+        ack: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut l4 = Vec::new();
+        l4.extend_from_slice(&src.1.to_be_bytes());
+        l4.extend_from_slice(&dst.1.to_be_bytes());
+        l4.extend_from_slice(&seq.to_be_bytes());
+        l4.extend_from_slice(&ack.to_be_bytes());
+        l4.extend_from_slice(&[5 << 4, flags.0]);
+        l4.extend_from_slice(&65535u16.to_be_bytes());
+        l4.extend_from_slice(&[0, 0, 0, 0]);
+        l4.extend_from_slice(payload);
+        ipv6_frame(eth, src.0, dst.0, 6, l4, 16)
+    }
+
+    fn lan(src: Mac) -> Eth {
+        Eth::new(src, ROUTER_MAC).vlan(LAN_VLAN)
+    }
+    fn wan() -> Eth {
+        Eth::new(WAN_MAC, ROUTER_MAC)
+    }
+    fn dmz() -> Eth {
+        Eth::new(DMZ_MAC, ROUTER_MAC)
+    }
+
+    const REQ: &[u8] = b"GET /status HTTP/1.1\r\nHost: example.test\r\n\r\n";
+    const RESP: &[u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
+
+    /// One TCP conversation: `c` (the client side's frames), `s` (the server
+    /// side's frames), initial sequence numbers, and how the frames look on
+    /// each side of the NAT.
+    struct Tcp {
+        isn_c: u32,
+        isn_s: u32,
+    }
+
+    impl Tcp {
+        /// (client seq, server seq) before exchange `k` (1, 2, ...).
+        fn seqs(&self, k: u32) -> (u32, u32) {
+            (
+                self.isn_c + 1 + (k - 1) * REQ.len() as u32,
+                self.isn_s + 1 + (k - 1) * RESP.len() as u32,
+            )
+        }
+    }
+
+    const SNAT_TCP: Tcp = Tcp {
+        isn_c: 0x1000_0000,
+        isn_s: 0x2000_0000,
+    };
+    const DNAT_TCP: Tcp = Tcp {
+        isn_c: 0x3000_0000,
+        isn_s: 0x4000_0000,
+    };
+    const V6_TCP: Tcp = Tcp {
+        isn_c: 0x5000_0000,
+        isn_s: 0x6000_0000,
+    };
+
+    // The conversations' endpoints.
+    fn snat_client() -> SocketAddrV4 {
+        SocketAddrV4::new(HOST_A, 40001)
+    }
+    fn snat_server() -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 7), 443)
+    }
+    /// What the WAN sees of the SNATed client (source port kept).
+    fn snat_public() -> SocketAddrV4 {
+        SocketAddrV4::new(PUBLIC, 40001)
+    }
+    fn dnat_client() -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 9), 50000)
+    }
+    fn udp_client() -> SocketAddrV4 {
+        SocketAddrV4::new(HOST_B, 5000)
+    }
+    fn udp_server() -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 53), 53)
+    }
+    fn udp_public() -> SocketAddrV4 {
+        SocketAddrV4::new(PUBLIC, 5000)
+    }
+    const V6_UDP_C: (Ipv6Addr, u16) = (HOST_A6, 6000);
+    const V6_UDP_S: (Ipv6Addr, u16) = (WAN_DNS6, 53);
+    const V6_TCP_C: (Ipv6Addr, u16) = (HOST_B6, 41000);
+    const V6_TCP_S: (Ipv6Addr, u16) = (WAN_WEB6, 80);
+
+    /// The handshakes: each conversation's first packets (+new, committed
+    /// in software) and the replies that establish them.
+    pub fn open() -> Vec<Pkt> {
+        let (syn, ack) = (TcpFlags::SYN, TcpFlags::ACK);
+        let synack = TcpFlags(syn.0 | ack.0);
+        let (s, d, v) = (&SNAT_TCP, &DNAT_TCP, &V6_TCP);
+        vec![
+            pkt(
+                false,
+                "lan",
+                "TCP SNAT: SYN host A -> 198.51.100.7:443".into(),
+                lan(HOST_A_MAC).ipv4(&Ipv4::tcp(
+                    snat_client(),
+                    snat_server(),
+                    syn,
+                    s.isn_c,
+                    0,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "wan",
+                "TCP SNAT: SYN/ACK to 203.0.113.1:40001".into(),
+                wan().ipv4(&Ipv4::tcp(
+                    snat_server(),
+                    snat_public(),
+                    synack,
+                    s.isn_s,
+                    s.isn_c + 1,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "lan",
+                "TCP SNAT: ACK".into(),
+                lan(HOST_A_MAC).ipv4(&Ipv4::tcp(
+                    snat_client(),
+                    snat_server(),
+                    ack,
+                    s.isn_c + 1,
+                    s.isn_s + 1,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "wan",
+                "TCP DNAT: SYN to 203.0.113.1:8080".into(),
+                wan().ipv4(&Ipv4::tcp(dnat_client(), PUBLISHED, syn, d.isn_c, 0, b"")),
+            ),
+            pkt(
+                false,
+                "dmz",
+                "TCP DNAT: SYN/ACK from 172.16.0.5:80".into(),
+                dmz().ipv4(&Ipv4::tcp(
+                    DMZ_SERVER,
+                    dnat_client(),
+                    synack,
+                    d.isn_s,
+                    d.isn_c + 1,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "wan",
+                "TCP DNAT: ACK".into(),
+                wan().ipv4(&Ipv4::tcp(
+                    dnat_client(),
+                    PUBLISHED,
+                    ack,
+                    d.isn_c + 1,
+                    d.isn_s + 1,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "lan",
+                "UDP SNAT: host B:5000 -> 198.51.100.53:53".into(),
+                lan(HOST_B_MAC).ipv4(&Ipv4::udp(udp_client(), udp_server(), b"query 0")),
+            ),
+            pkt(
+                false,
+                "wan",
+                "UDP SNAT: answer to 203.0.113.1:5000".into(),
+                wan().ipv4(&Ipv4::udp(udp_server(), udp_public(), b"answer 0")),
+            ),
+            pkt(
+                false,
+                "lan",
+                "UDP6: host A -> 2001:db8::53".into(),
+                udp6(lan(HOST_A_MAC), V6_UDP_C, V6_UDP_S, b"query6 0"),
+            ),
+            pkt(
+                false,
+                "wan",
+                "UDP6: answer to host A".into(),
+                udp6(wan(), V6_UDP_S, V6_UDP_C, b"answer6 0"),
+            ),
+            pkt(
+                false,
+                "lan",
+                "TCP6: SYN host B -> 2001:db8::80".into(),
+                tcp6(lan(HOST_B_MAC), V6_TCP_C, V6_TCP_S, syn, v.isn_c, 0, b""),
+            ),
+            pkt(
+                false,
+                "wan",
+                "TCP6: SYN/ACK".into(),
+                tcp6(wan(), V6_TCP_S, V6_TCP_C, synack, v.isn_s, v.isn_c + 1, b""),
+            ),
+            pkt(
+                false,
+                "lan",
+                "TCP6: ACK".into(),
+                tcp6(
+                    lan(HOST_B_MAC),
+                    V6_TCP_C,
+                    V6_TCP_S,
+                    ack,
+                    v.isn_c + 1,
+                    v.isn_s + 1,
+                    b"",
+                ),
+            ),
+        ]
+    }
+
+    /// Exchange `k` (1, 2, ...) of every conversation [`open`] established,
+    /// both directions: request, response, ACK for each TCP conversation
+    /// (sequence numbers continue, so conntrack keeps them in window), a
+    /// query and an answer for each UDP one.
+    pub fn exchange(k: u32) -> Vec<Pkt> {
+        const HW: bool = true;
+        let (ack, pa) = (TcpFlags::ACK, TcpFlags(TcpFlags::PSH.0 | TcpFlags::ACK.0));
+        let (rq, rs) = (REQ.len() as u32, RESP.len() as u32);
+        let (sc, ss) = SNAT_TCP.seqs(k);
+        let (dc, ds) = DNAT_TCP.seqs(k);
+        let (vc, vs) = V6_TCP.seqs(k);
+        let q = format!("query {k}");
+        let a = format!("answer {k}");
+        vec![
+            pkt(
+                HW,
+                "lan",
+                format!("TCP SNAT: request {k}"),
+                lan(HOST_A_MAC).ipv4(&Ipv4::tcp(snat_client(), snat_server(), pa, sc, ss, REQ)),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("TCP SNAT: response {k}"),
+                wan().ipv4(&Ipv4::tcp(
+                    snat_server(),
+                    snat_public(),
+                    pa,
+                    ss,
+                    sc + rq,
+                    RESP,
+                )),
+            ),
+            pkt(
+                HW,
+                "lan",
+                format!("TCP SNAT: ACK {k}"),
+                lan(HOST_A_MAC).ipv4(&Ipv4::tcp(
+                    snat_client(),
+                    snat_server(),
+                    ack,
+                    sc + rq,
+                    ss + rs,
+                    b"",
+                )),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("TCP DNAT: request {k}"),
+                wan().ipv4(&Ipv4::tcp(dnat_client(), PUBLISHED, pa, dc, ds, REQ)),
+            ),
+            pkt(
+                HW,
+                "dmz",
+                format!("TCP DNAT: response {k}"),
+                dmz().ipv4(&Ipv4::tcp(DMZ_SERVER, dnat_client(), pa, ds, dc + rq, RESP)),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("TCP DNAT: ACK {k}"),
+                wan().ipv4(&Ipv4::tcp(
+                    dnat_client(),
+                    PUBLISHED,
+                    ack,
+                    dc + rq,
+                    ds + rs,
+                    b"",
+                )),
+            ),
+            pkt(
+                HW,
+                "lan",
+                format!("UDP SNAT: query {k}"),
+                lan(HOST_B_MAC).ipv4(&Ipv4::udp(udp_client(), udp_server(), q.as_bytes())),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("UDP SNAT: answer {k}"),
+                wan().ipv4(&Ipv4::udp(udp_server(), udp_public(), a.as_bytes())),
+            ),
+            pkt(
+                HW,
+                "lan",
+                format!("UDP6: query {k}"),
+                udp6(lan(HOST_A_MAC), V6_UDP_C, V6_UDP_S, q.as_bytes()),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("UDP6: answer {k}"),
+                udp6(wan(), V6_UDP_S, V6_UDP_C, a.as_bytes()),
+            ),
+            pkt(
+                HW,
+                "lan",
+                format!("TCP6: request {k}"),
+                tcp6(lan(HOST_B_MAC), V6_TCP_C, V6_TCP_S, pa, vc, vs, REQ),
+            ),
+            pkt(
+                HW,
+                "wan",
+                format!("TCP6: response {k}"),
+                tcp6(wan(), V6_TCP_S, V6_TCP_C, pa, vs, vc + rq, RESP),
+            ),
+            pkt(
+                HW,
+                "lan",
+                format!("TCP6: ACK {k}"),
+                tcp6(
+                    lan(HOST_B_MAC),
+                    V6_TCP_C,
+                    V6_TCP_S,
+                    ack,
+                    vc + rq,
+                    vs + rs,
+                    b"",
+                ),
+            ),
+        ]
+    }
+
+    /// Packets the firewall drops: telnet over IPv4 and IPv6 (blocked
+    /// before conntrack), a new connection from the WAN to an unpublished
+    /// port and a new UDP flow into the LAN (+new from outside), the DMZ
+    /// opening a connection of its own, and a frame on VLAN 20.
+    pub fn blocked(k: u32) -> Vec<Pkt> {
+        let syn = TcpFlags::SYN;
+        vec![
+            pkt(
+                false,
+                "lan",
+                "telnet from host A (blocked port)".into(),
+                lan(HOST_A_MAC).ipv4(&Ipv4::tcp(
+                    SocketAddrV4::new(HOST_A, 40100 + k as u16),
+                    SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 7), 23),
+                    syn,
+                    7,
+                    0,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "wan",
+                "telnet6 from the WAN (blocked port)".into(),
+                tcp6(wan(), (WAN_WEB6, 50100), (HOST_B6, 23), syn, 9, 0, b""),
+            ),
+            pkt(
+                false,
+                "wan",
+                "new TCP from the WAN to 203.0.113.1:22 (not published)".into(),
+                wan().ipv4(&Ipv4::tcp(
+                    dnat_client(),
+                    SocketAddrV4::new(PUBLIC, 22),
+                    syn,
+                    11,
+                    0,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "wan",
+                "new UDP6 from the WAN into the LAN".into(),
+                udp6(wan(), (WAN_DNS6, 999), (HOST_A6, 7000), b"probe"),
+            ),
+            pkt(
+                false,
+                "dmz",
+                "new TCP from the DMZ server to the WAN (mark 0x22 only)".into(),
+                dmz().ipv4(&Ipv4::tcp(
+                    SocketAddrV4::new(*DMZ_SERVER.ip(), 33000),
+                    snat_server(),
+                    syn,
+                    13,
+                    0,
+                    b"",
+                )),
+            ),
+            pkt(
+                false,
+                "lan",
+                "UDP on VLAN 20 of the trunk".into(),
+                Eth::new(HOST_A_MAC, ROUTER_MAC).vlan(20).ipv4(&Ipv4::udp(
+                    udp_client(),
+                    udp_server(),
+                    b"wrong vlan",
+                )),
+            ),
+        ]
+    }
+}
+
+/// Issue 12's scenario nobody tuned the provider to: the independent
+/// router/firewall, replayed packet by packet with offload off and then on.
+#[test]
+fn independent_router_firewall_gives_identical_outputs_and_runs_established_traffic_in_hardware() {
+    const TEST: &str = "independent_router_firewall_gives_identical_outputs_and_runs_established_traffic_in_hardware";
+    const ROUNDS: std::ops::RangeInclusive<u32> = 2..=5;
+    let start = |offload| Node::start_with(TEST, offload, &independent::PORTS, independent::setup);
+    // Handshakes and exchange 1 (software: commits, then the +est megaflows
+    // are learnt and offloaded), settled.
+    let warm_up = |n: &Node| {
+        n.send(&independent::open());
+        n.send(&independent::exchange(1));
+        n.send(&independent::blocked(1));
+        n.settle();
+    };
+
+    let Some(off) = start(false) else {
+        return;
+    };
+    warm_up(&off);
+    for k in ROUNDS {
+        off.send(&independent::exchange(k));
+        off.send(&independent::blocked(k));
+    }
+    let software_only = off.outputs();
+    drop(off);
+
+    let Some(on) = start(true) else {
+        return;
+    };
+    warm_up(&on);
+
+    // The ct/recirc megaflows of the established traffic are offloaded.
+    let offloaded = on.offloaded_flows();
+    let text = offloaded.join("\n");
+    assert!(
+        !offloaded.is_empty()
+            && field_count(&offloaded, "offloaded:yes, dp:dpdk") == offloaded.len(),
+        "{text}"
+    );
+    for needle in [
+        "recirc_id(0x",
+        "ct_state(",
+        "ct_mark(",
+        "ct(zone=20,nat)",
+        "ct(zone=30)",
+        "pop_vlan",
+        "push_vlan(",
+        "ipv6(",
+    ] {
+        assert!(
+            text.contains(needle),
+            "no offloaded megaflow with {needle}:\n{text}"
+        );
+    }
+
+    // Established packets: how many the NIC forwarded, how many dpif-netdev
+    // received; every packet is one or the other.
+    let (mut established, mut in_hw, mut in_dp) = (0, 0, 0);
+    for k in ROUNDS {
+        let pkts = independent::exchange(k);
+        let (dp0, hw0) = (on.datapath_received(), on.hw_packets());
+        on.send(&pkts);
+        on.settle();
+        let (dp1, hw1) = (on.datapath_received(), on.hw_packets());
+        assert_eq!(
+            (hw1 - hw0) + (dp1 - dp0),
+            pkts.len() as u64,
+            "exchange {k}: hardware {} + dpif-netdev {} != {} packets sent\n{}",
+            hw1 - hw0,
+            dp1 - dp0,
+            pkts.len(),
+            on.show()
+        );
+        established += pkts.len() as u64;
+        in_hw += hw1 - hw0;
+        in_dp += dp1 - dp0;
+        on.send(&independent::blocked(k));
+        on.settle();
+    }
+    let show = on.show();
+    eprintln!(
+        "independent scenario: {established} established packets, {in_hw} forwarded by the \
+         emulated NIC, {in_dp} by dpif-netdev\nxsc/show:\n{show}"
+    );
+    assert!(
+        in_hw * 2 > established,
+        "only {in_hw} of {established} established packets in hardware \
+         ({in_dp} in dpif-netdev)\n{show}\n{text}"
+    );
+    assert!(
+        on.show_value("misses to software")
+            .contains("lost 0, errors 0"),
+        "{show}"
+    );
+
+    // The same packets leave every port with the same bytes.
+    let with_offload = on.outputs();
+    for (port, frames) in &software_only {
+        let got = &with_offload[port];
+        for (i, (a, b)) in frames.iter().zip(got).enumerate() {
+            assert_eq!(
+                packet::to_hex(a),
+                packet::to_hex(b),
+                "{port}: frame {i} differs with offload on (left: off, right: on)"
+            );
+        }
+        assert_eq!(
+            got.len(),
+            frames.len(),
+            "{port}: frame count with offload on vs off"
+        );
+    }
+    // The blocked packets reached no port: the handshakes and each
+    // exchange send 7 frames out of wan (6 from the LAN, the DMZ's answer),
+    // 4 out of lan (the WAN's answers) and 2 out of dmz (the DNATed
+    // client's).
+    let per_round: BTreeMap<&str, usize> = [("lan", 4), ("wan", 7), ("dmz", 2)].into();
+    let rounds = 2 + ROUNDS.count();
+    for (port, frames) in &with_offload {
+        assert_eq!(
+            frames.len(),
+            rounds * per_round[port],
+            "{port}: frames sent (the blocked packets must reach no port)"
+        );
+    }
 }
