@@ -186,6 +186,7 @@ impl Eal {
         unsafe { ffi::rte_log_list_types(stream.cast(), c"".as_ptr()) };
         // Safety: the stream is open; closing it publishes buf and len.
         let rc = unsafe { libc::fclose(stream) };
+        let close_errno = if rc != 0 { last_os_errno() } else { 0 };
         let text = if buf.is_null() {
             String::new()
         } else {
@@ -198,7 +199,7 @@ impl Eal {
             text
         };
         if rc != 0 {
-            return Err(DeviceError::call("fclose", None, -last_os_errno()));
+            return Err(DeviceError::call("fclose", None, -close_errno));
         }
         let mut pmds: Vec<String> = text
             .lines()

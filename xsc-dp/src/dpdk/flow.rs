@@ -43,9 +43,10 @@ impl Port {
     /// Whether this port's driver has rte_flow at all. DPDK answers every
     /// rte_flow call on a driver without flow ops (no `flow_ops_get`: the
     /// upstream metaScale PMD `net_xsc` up to DPDK 26.07, `net_null`,
-    /// `net_ring`) with ENOSYS and no cause; asked to validate an empty
-    /// rule, a driver with flow ops answers anything else (typically
-    /// EINVAL). `Err` holds the sentence to show:
+    /// `net_ring`) with ENOSYS and no cause — and so it answers a driver
+    /// whose flow ops lack `validate`, which cannot take rules either; asked
+    /// to validate an empty rule, a driver with flow ops answers anything
+    /// else (typically EINVAL). `Err` holds the sentence to show:
     /// `no rte_flow support in driver net_xsc`.
     pub fn flow_support(&self) -> Result<(), String> {
         let mut attr = ffi::rte_flow_attr::default();
